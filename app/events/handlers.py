@@ -1,0 +1,8 @@
+"""Every handler the swarm has, composed in one place."""
+
+from app.events import goals, installations
+from app.events.router import Router
+
+ROUTER = Router()
+ROUTER.include(installations.router)
+ROUTER.include(goals.router)

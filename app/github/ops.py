@@ -1,0 +1,129 @@
+"""The few typed GitHub operations the handlers and flows call.
+
+Every write is idempotent: it looks for what it would create (by name, or by the hidden
+marker in the bot's own text) before it creates it, so a replayed workflow step never makes
+a twin.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from githubkit import GitHub
+from githubkit.exception import RequestFailed
+
+log = logging.getLogger(__name__)
+
+WRITE_PERMISSIONS = frozenset({"admin", "maintain", "write"})
+
+# The labels the swarm reads: name -> (colour, description).
+SWARM_LABELS: dict[str, tuple[str, str]] = {
+    "swarm": ("5319e7", "Swarm: plan and implement this issue"),
+    "swarm:plan": ("c5def5", "Swarm: post a plan and wait for /swarm go"),
+    "swarm:task": ("bfd4f2", "Swarm: a task of a goal"),
+    "swarm:blocked": ("d93f0b", "Swarm: needs a human"),
+}
+
+
+@dataclass(frozen=True)
+class RepoRef:
+    owner: str
+    name: str
+
+    @classmethod
+    def parse(cls, full_name: str) -> RepoRef:
+        owner, _, name = full_name.partition("/")
+        if not owner or not name:
+            raise ValueError(f"not an owner/name repository: {full_name!r}")
+        return cls(owner, name)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.owner}/{self.name}"
+
+
+def marker(kind: str, key: str) -> str:
+    """The hidden tag that makes the bot's own text findable again."""
+    return f"<!-- swarm:{kind}:{key} -->"
+
+
+async def permission_of(gh: GitHub, repo: RepoRef, login: str) -> str:
+    """The user's permission on the repository as GitHub reports it ("none" if unknown)."""
+    try:
+        resp = await gh.rest.repos.async_get_collaborator_permission_level(
+            repo.owner, repo.name, login
+        )
+    except RequestFailed as exc:
+        if exc.response.status_code == 404:
+            return "none"
+        raise
+    return resp.parsed_data.permission
+
+
+async def can_write(gh: GitHub, repo: RepoRef, login: str) -> bool:
+    return await permission_of(gh, repo, login) in WRITE_PERMISSIONS
+
+
+async def ensure_labels(gh: GitHub, repo: RepoRef) -> list[str]:
+    """Create the swarm's labels that the repository lacks; return the names created."""
+    existing = {
+        label.name
+        async for label in gh.rest.paginate(
+            gh.rest.issues.async_list_labels_for_repo, owner=repo.owner, repo=repo.name
+        )
+    }
+    created = []
+    for name, (color, description) in SWARM_LABELS.items():
+        if name in existing:
+            continue
+        try:
+            await gh.rest.issues.async_create_label(
+                repo.owner, repo.name, name=name, color=color, description=description
+            )
+        except RequestFailed as exc:
+            if exc.response.status_code != 422:  # 422: created meanwhile by someone else
+                raise
+        created.append(name)
+    return created
+
+
+async def react_to_issue(gh: GitHub, repo: RepoRef, number: int, content: str) -> None:
+    """Add a reaction; GitHub answers 200 instead of 201 when it exists, so replays are safe."""
+    await gh.rest.reactions.async_create_for_issue(
+        repo.owner,
+        repo.name,
+        number,
+        content=content,  # type: ignore[arg-type]
+    )
+
+
+async def react_to_comment(gh: GitHub, repo: RepoRef, comment_id: int, content: str) -> None:
+    await gh.rest.reactions.async_create_for_issue_comment(
+        repo.owner,
+        repo.name,
+        comment_id,
+        content=content,  # type: ignore[arg-type]
+    )
+
+
+async def upsert_comment(
+    gh: GitHub, repo: RepoRef, number: int, kind: str, key: str, body: str
+) -> int:
+    """Create the bot's comment tagged (kind, key), or edit it in place; return its id."""
+    tag = marker(kind, key)
+    text = f"{body}\n\n{tag}"
+    async for comment in gh.rest.paginate(
+        gh.rest.issues.async_list_comments,
+        owner=repo.owner,
+        repo=repo.name,
+        issue_number=number,
+    ):
+        if comment.body and tag in comment.body:
+            if comment.body != text:
+                await gh.rest.issues.async_update_comment(
+                    repo.owner, repo.name, comment.id, body=text
+                )
+            return comment.id
+    resp = await gh.rest.issues.async_create_comment(repo.owner, repo.name, number, body=text)
+    return resp.parsed_data.id

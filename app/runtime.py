@@ -1,0 +1,89 @@
+"""The process's wiring: settings, the GitHub App clients, the store, and DBOS.
+
+DBOS workflows are module-level functions, so they reach these through `current()`; it is set
+once by `start()` when a process starts (serve, worker, demo, a test) — never at import.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from dbos import DBOS, DBOSConfig, Queue
+
+from app.github.client import GitHubApp
+from app.settings import Settings
+from app.store import Store
+
+log = logging.getLogger(__name__)
+
+EVENTS_QUEUE = "swarm-events"
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    github: GitHubApp
+    store: Store
+    events: Queue | None = None  # set once DBOS is launched
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir
+
+
+_current: Runtime | None = None
+
+
+def current() -> Runtime:
+    if _current is None:
+        raise RuntimeError("the swarm runtime is not started (app.runtime.start)")
+    return _current
+
+
+def dbos_config(settings: Settings) -> DBOSConfig:
+    return {
+        "name": "swarm",
+        "system_database_url": settings.effective_database_url,
+        "application_version": settings.app_version,
+        "log_level": "WARNING",
+        "notification_listener_polling_interval_sec": min(settings.queue_poll_seconds, 1.0),
+    }
+
+
+async def start(settings: Settings, *, handle_events: bool = True) -> Runtime:
+    """Build the runtime and launch DBOS (recovering this executor's pending workflows).
+
+    With `handle_events=False` the process only records deliveries (an ingress replica); some
+    other process with events enabled handles them from the durable queue.
+    """
+    global _current
+    # Importing the flows registers their workflows with DBOS before launch.
+    from app import flows  # noqa: F401
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.effective_database_url)
+    store.create_tables()
+    runtime = Runtime(
+        settings=settings,
+        github=GitHubApp(settings.github_app_id, settings.private_key_pem, settings.github_api_url),
+        store=store,
+    )
+    _current = runtime
+    DBOS(config=dbos_config(settings))
+    if not handle_events:
+        DBOS.listen_queues([])
+    DBOS.launch()
+    runtime.events = await DBOS.register_queue_async(
+        EVENTS_QUEUE, worker_concurrency=8, polling_interval_sec=settings.queue_poll_seconds
+    )
+    return runtime
+
+
+def stop() -> None:
+    global _current
+    DBOS.destroy(destroy_registry=False)
+    if _current is not None:
+        _current.store.engine.dispose()
+    _current = None

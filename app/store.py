@@ -1,0 +1,236 @@
+"""The swarm's own durable records, beside DBOS's tables in the same database.
+
+DBOS records what ran; these tables record what the swarm knows about GitHub (installations,
+goals and their tasks) and the messages waiting for a running agent. Rows that change carry a
+version and are updated by compare-and-swap: no locks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+installations = sa.Table(
+    "swarm_installations",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("account", sa.String(255), nullable=False),
+    sa.Column("active", sa.Boolean, nullable=False, default=True),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+goals = sa.Table(
+    "swarm_goals",
+    metadata,
+    sa.Column("repo", sa.String(255), primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("installation_id", sa.BigInteger, nullable=False),
+    sa.Column("title", sa.Text, nullable=False, default=""),
+    sa.Column("requested_by", sa.String(255), nullable=False),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("version", sa.Integer, nullable=False, default=1),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+inbox = sa.Table(
+    "swarm_inbox",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("target", sa.String(255), nullable=False, index=True),  # e.g. task:owner/repo#12
+    sa.Column("sender", sa.String(255), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("consumed_at", sa.Float, nullable=True),
+)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Goal:
+    repo: str
+    number: int
+    installation_id: int
+    title: str
+    requested_by: str
+    state: str
+    version: int
+
+
+def _sqlalchemy_url(database_url: str) -> str:
+    # psycopg 3 is the PostgreSQL driver we install; SQLAlchemy's default would be psycopg2.
+    if database_url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+    if database_url.startswith("postgres://"):
+        return "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    return database_url
+
+
+class Store:
+    def __init__(self, database_url: str) -> None:
+        url = _sqlalchemy_url(database_url)
+        kwargs: dict[str, Any] = {}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"timeout": 30}
+        self.engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)
+
+    def create_tables(self) -> None:
+        metadata.create_all(self.engine)
+
+    async def _run(self, fn: Callable[[sa.Connection], T]) -> T:
+        def in_transaction() -> T:
+            with self.engine.begin() as conn:
+                return fn(conn)
+
+        return await asyncio.to_thread(in_transaction)
+
+    async def ping(self) -> None:
+        await self._run(lambda conn: conn.execute(sa.text("SELECT 1")).scalar())
+
+    async def record_installation(self, installation_id: int, account: str, active: bool) -> None:
+        def upsert(conn: sa.Connection) -> None:
+            values = {"account": account, "active": active, "updated_at": time.time()}
+            updated = conn.execute(
+                installations.update().where(installations.c.id == installation_id).values(values)
+            ).rowcount
+            if not updated:
+                conn.execute(installations.insert().values(id=installation_id, **values))
+
+        await self._run(upsert)
+
+    async def installation(self, installation_id: int) -> dict[str, Any] | None:
+        def get(conn: sa.Connection) -> dict[str, Any] | None:
+            row = conn.execute(
+                installations.select().where(installations.c.id == installation_id)
+            ).first()
+            return dict(row._mapping) if row else None
+
+        return await self._run(get)
+
+    async def record_goal(
+        self, repo: str, number: int, installation_id: int, title: str, requested_by: str
+    ) -> Goal:
+        """Record the goal once; a second call returns the existing record unchanged."""
+
+        def insert_or_get(conn: sa.Connection) -> Goal:
+            now = time.time()
+            existing = conn.execute(
+                goals.select().where(goals.c.repo == repo, goals.c.number == number)
+            ).first()
+            if existing is None:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(
+                            goals.insert().values(
+                                repo=repo,
+                                number=number,
+                                installation_id=installation_id,
+                                title=title,
+                                requested_by=requested_by,
+                                state="requested",
+                                version=1,
+                                created_at=now,
+                                updated_at=now,
+                            )
+                        )
+                except sa.exc.IntegrityError:
+                    pass  # recorded concurrently by another process: read theirs
+                existing = conn.execute(
+                    goals.select().where(goals.c.repo == repo, goals.c.number == number)
+                ).one()
+            return _goal(existing)
+
+        return await self._run(insert_or_get)
+
+    async def goal(self, repo: str, number: int) -> Goal | None:
+        def get(conn: sa.Connection) -> Goal | None:
+            row = conn.execute(
+                goals.select().where(goals.c.repo == repo, goals.c.number == number)
+            ).first()
+            return _goal(row) if row else None
+
+        return await self._run(get)
+
+    async def set_goal_state(self, goal: Goal, state: str) -> Goal | None:
+        """Compare-and-swap on the version: None when someone changed the goal meanwhile."""
+
+        def swap(conn: sa.Connection) -> Goal | None:
+            updated = conn.execute(
+                goals.update()
+                .where(
+                    goals.c.repo == goal.repo,
+                    goals.c.number == goal.number,
+                    goals.c.version == goal.version,
+                )
+                .values(state=state, version=goal.version + 1, updated_at=time.time())
+            ).rowcount
+            if not updated:
+                return None
+            row = conn.execute(
+                goals.select().where(goals.c.repo == goal.repo, goals.c.number == goal.number)
+            ).one()
+            return _goal(row)
+
+        return await self._run(swap)
+
+    async def goals(self) -> list[Goal]:
+        def all_goals(conn: sa.Connection) -> list[Goal]:
+            rows = conn.execute(goals.select().order_by(goals.c.created_at)).all()
+            return [_goal(row) for row in rows]
+
+        return await self._run(all_goals)
+
+    async def post_message(self, target: str, sender: str, text: str) -> int:
+        def insert(conn: sa.Connection) -> int:
+            result = conn.execute(
+                inbox.insert().values(
+                    target=target, sender=sender, text=text, created_at=time.time()
+                )
+            )
+            return int(result.inserted_primary_key[0])  # type: ignore[index]
+
+        return await self._run(insert)
+
+    async def take_messages(self, target: str) -> list[tuple[str, str]]:
+        """Claim the unread messages for `target` (sender, text), oldest first."""
+
+        def claim(conn: sa.Connection) -> list[tuple[str, str]]:
+            rows = conn.execute(
+                inbox.select()
+                .where(inbox.c.target == target, inbox.c.consumed_at.is_(None))
+                .order_by(inbox.c.id)
+            ).all()
+            taken = []
+            for row in rows:
+                # Compare-and-swap per row: a concurrent reader claims each message once.
+                claimed = conn.execute(
+                    inbox.update()
+                    .where(inbox.c.id == row.id, inbox.c.consumed_at.is_(None))
+                    .values(consumed_at=time.time())
+                ).rowcount
+                if claimed:
+                    taken.append((row.sender, row.text))
+            return taken
+
+        return await self._run(claim)
+
+
+def _goal(row: sa.Row[Any]) -> Goal:
+    m = row._mapping
+    return Goal(
+        repo=m["repo"],
+        number=m["number"],
+        installation_id=m["installation_id"],
+        title=m["title"],
+        requested_by=m["requested_by"],
+        state=m["state"],
+        version=m["version"],
+    )
