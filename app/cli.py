@@ -51,7 +51,78 @@ def serve(
     )
 
 
+@cli.command()
+def worker() -> None:
+    """Agent capacity only: handle recorded events and run agents (point many at one database)."""
+    import asyncio
+
+    from app import logs, runtime
+
+    settings = _settings_or_exit()
+    logs.configure(settings.log_level)
+
+    async def run_forever() -> None:
+        await runtime.start(settings)
+        try:
+            await asyncio.Event().wait()  # until the process is told to stop
+        finally:
+            runtime.stop()
+
+    asyncio.run(run_forever())
+
+
+@cli.command()
+def demo(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object at the end."),
+    keep: bool = typer.Option(False, help="Keep the demo's files (repositories, database)."),
+) -> None:
+    """The whole flow on the GitHub simulator with a scripted model: no keys, no network."""
+    import json
+    import logging
+
+    from app.demo.run import run_demo
+
+    logging.basicConfig(level=logging.ERROR)
+    result = run_demo(as_json=as_json, keep=keep)
+    if as_json:
+        typer.echo(json.dumps(result.as_json(), indent=2))
+
+
+@cli.command()
+def doctor() -> None:
+    """Check this machine: settings, database, GitHub, the sandbox, the tools agents need."""
+    import shutil
+
+    from app.sandbox.bubblewrap import check_bubblewrap
+
+    problems = 0
+
+    def report(ok: bool, what: str, detail: str = "") -> None:
+        nonlocal problems
+        problems += not ok
+        mark = typer.style("ok  ", fg="green") if ok else typer.style("FAIL", fg="red")
+        typer.echo(f"{mark} {what}{': ' + detail if detail else ''}")
+
+    try:
+        settings = load_settings()
+        report(True, "settings", f"app {settings.github_app_id} at {settings.github_api_url}")
+    except SettingsError as exc:
+        report(False, "settings", str(exc))
+    bwrap = check_bubblewrap()
+    report(bwrap is None, "sandbox (bubblewrap)", bwrap or "agents' commands are isolated")
+    for tool in ("git", "rg"):
+        report(shutil.which(tool) is not None, tool, shutil.which(tool) or "not installed")
+    raise typer.Exit(1 if problems else 0)
+
+
+def _mount_subcommands() -> None:
+    from app.simulator.models import model_server_cli
+
+    cli.add_typer(model_server_cli, name="model-server", help="The scripted model server.")
+
+
 def main() -> None:
+    _mount_subcommands()
     try:
         cli()
     except KeyboardInterrupt:

@@ -19,6 +19,7 @@ from app.store import Store
 log = logging.getLogger(__name__)
 
 EVENTS_QUEUE = "swarm-events"
+AGENTS_QUEUE = "swarm-agents"
 
 
 @dataclass
@@ -27,6 +28,7 @@ class Runtime:
     github: GitHubApp
     store: Store
     events: Queue | None = None  # set once DBOS is launched
+    agents: Queue | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -75,8 +77,18 @@ async def start(settings: Settings, *, handle_events: bool = True) -> Runtime:
     if not handle_events:
         DBOS.listen_queues([])
     DBOS.launch()
+    poll = settings.queue_poll_seconds
     runtime.events = await DBOS.register_queue_async(
-        EVENTS_QUEUE, worker_concurrency=8, polling_interval_sec=settings.queue_poll_seconds
+        EVENTS_QUEUE, worker_concurrency=8, polling_interval_sec=poll
+    )
+    # Agents: at most SWARM_MAX_AGENTS in this process, and at most
+    # SWARM_MAX_AGENTS_PER_INSTALLATION across all processes for one installation (the
+    # partition key); the goal flow keeps each repository within its own `max_agents`.
+    runtime.agents = await DBOS.register_queue_async(
+        AGENTS_QUEUE,
+        worker_concurrency=settings.max_agents,
+        partition_concurrency=settings.max_agents_per_installation,
+        polling_interval_sec=poll,
     )
     return runtime
 

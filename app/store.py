@@ -36,7 +36,33 @@ goals = sa.Table(
     sa.Column("requested_by", sa.String(255), nullable=False),
     sa.Column("state", sa.String(32), nullable=False),
     sa.Column("version", sa.Integer, nullable=False, default=1),
+    sa.Column("tokens", sa.BigInteger, nullable=False, default=0),  # planner's own usage
+    sa.Column("cost_usd", sa.Float, nullable=False, default=0.0),
+    sa.Column("note", sa.Text, nullable=False, default=""),  # why it stopped, if it did
+    sa.Column("workflow_id", sa.String(512), nullable=False, default=""),  # the active run
     sa.Column("created_at", sa.Float, nullable=False),
+    sa.Column("updated_at", sa.Float, nullable=False),
+)
+
+tasks = sa.Table(
+    "swarm_tasks",
+    metadata,
+    sa.Column("repo", sa.String(255), primary_key=True),
+    sa.Column("number", sa.Integer, primary_key=True, autoincrement=False),  # the sub-issue
+    sa.Column("goal_number", sa.Integer, nullable=False, index=True),
+    sa.Column("key", sa.String(64), nullable=False),  # the plan's name for it
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("depends_on", sa.JSON, nullable=False, default=list),  # issue numbers
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("branch", sa.String(255), nullable=False, default=""),
+    sa.Column("agent", sa.String(255), nullable=False, default=""),
+    sa.Column("pr_number", sa.Integer, nullable=True),
+    sa.Column("head_sha", sa.String(64), nullable=False, default=""),
+    sa.Column("ci", sa.String(32), nullable=False, default=""),  # last check conclusion
+    sa.Column("tokens", sa.BigInteger, nullable=False, default=0),
+    sa.Column("cost_usd", sa.Float, nullable=False, default=0.0),
+    sa.Column("note", sa.Text, nullable=False, default=""),
+    sa.Column("run", sa.String(512), nullable=False, default=""),  # its latest run's workflow id
     sa.Column("updated_at", sa.Float, nullable=False),
 )
 
@@ -46,6 +72,7 @@ inbox = sa.Table(
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("target", sa.String(255), nullable=False, index=True),  # e.g. task:owner/repo#12
     sa.Column("sender", sa.String(255), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False, default="message"),  # or "stop"
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
     sa.Column("consumed_at", sa.Float, nullable=True),
@@ -63,6 +90,34 @@ class Goal:
     requested_by: str
     state: str
     version: int
+    tokens: int = 0
+    cost_usd: float = 0.0
+    note: str = ""
+    workflow_id: str = ""
+
+
+@dataclass(frozen=True)
+class Task:
+    repo: str
+    number: int
+    goal_number: int
+    key: str
+    title: str
+    depends_on: list[int]
+    state: str
+    branch: str = ""
+    agent: str = ""
+    pr_number: int | None = None
+    head_sha: str = ""
+    ci: str = ""
+    tokens: int = 0
+    cost_usd: float = 0.0
+    note: str = ""
+    run: str = ""
+
+    @property
+    def workflow_id(self) -> str:
+        return f"task:{self.repo}#{self.number}"
 
 
 def _sqlalchemy_url(database_url: str) -> str:
@@ -137,6 +192,10 @@ class Store:
                                 requested_by=requested_by,
                                 state="requested",
                                 version=1,
+                                tokens=0,
+                                cost_usd=0.0,
+                                note="",
+                                workflow_id="",
                                 created_at=now,
                                 updated_at=now,
                             )
@@ -159,7 +218,7 @@ class Store:
 
         return await self._run(get)
 
-    async def set_goal_state(self, goal: Goal, state: str) -> Goal | None:
+    async def update_goal(self, goal: Goal, **values: Any) -> Goal | None:
         """Compare-and-swap on the version: None when someone changed the goal meanwhile."""
 
         def swap(conn: sa.Connection) -> Goal | None:
@@ -170,7 +229,7 @@ class Store:
                     goals.c.number == goal.number,
                     goals.c.version == goal.version,
                 )
-                .values(state=state, version=goal.version + 1, updated_at=time.time())
+                .values(**values, version=goal.version + 1, updated_at=time.time())
             ).rowcount
             if not updated:
                 return None
@@ -188,21 +247,120 @@ class Store:
 
         return await self._run(all_goals)
 
-    async def post_message(self, target: str, sender: str, text: str) -> int:
+    async def change_goal(self, repo: str, number: int, **values: Any) -> Goal:
+        """Set fields of the goal, retrying the compare-and-swap on fresh state."""
+        while True:
+            goal = await self.goal(repo, number)
+            if goal is None:
+                raise KeyError(f"no goal {repo}#{number}")
+            changed = await self.update_goal(goal, **values)
+            if changed is not None:
+                return changed
+
+    async def add_goal_usage(self, repo: str, number: int, tokens: int, cost_usd: float) -> None:
+        def add(conn: sa.Connection) -> None:
+            conn.execute(
+                goals.update()
+                .where(goals.c.repo == repo, goals.c.number == number)
+                .values(tokens=goals.c.tokens + tokens, cost_usd=goals.c.cost_usd + cost_usd)
+            )
+
+        await self._run(add)
+
+    async def upsert_task(self, task: Task) -> Task:
+        """Record a planned task once; an existing row (a replay) is returned unchanged."""
+
+        def insert_or_get(conn: sa.Connection) -> Task:
+            where = (tasks.c.repo == task.repo, tasks.c.number == task.number)
+            row = conn.execute(tasks.select().where(*where)).first()
+            if row is None:
+                values = {k: v for k, v in task.__dict__.items()}
+                conn.execute(tasks.insert().values(**values, updated_at=time.time()))
+                row = conn.execute(tasks.select().where(*where)).one()
+            return _task(row)
+
+        return await self._run(insert_or_get)
+
+    async def update_task(self, repo: str, number: int, **values: Any) -> Task:
+        def update(conn: sa.Connection) -> Task:
+            where = (tasks.c.repo == repo, tasks.c.number == number)
+            conn.execute(tasks.update().where(*where).values(**values, updated_at=time.time()))
+            return _task(conn.execute(tasks.select().where(*where)).one())
+
+        return await self._run(update)
+
+    async def add_task_usage(self, repo: str, number: int, tokens: int, cost_usd: float) -> None:
+        def add(conn: sa.Connection) -> None:
+            conn.execute(
+                tasks.update()
+                .where(tasks.c.repo == repo, tasks.c.number == number)
+                .values(tokens=tasks.c.tokens + tokens, cost_usd=tasks.c.cost_usd + cost_usd)
+            )
+
+        await self._run(add)
+
+    async def task(self, repo: str, number: int) -> Task | None:
+        def get(conn: sa.Connection) -> Task | None:
+            row = conn.execute(
+                tasks.select().where(tasks.c.repo == repo, tasks.c.number == number)
+            ).first()
+            return _task(row) if row else None
+
+        return await self._run(get)
+
+    async def task_by_pr(self, repo: str, pr_number: int) -> Task | None:
+        def get(conn: sa.Connection) -> Task | None:
+            row = conn.execute(
+                tasks.select().where(tasks.c.repo == repo, tasks.c.pr_number == pr_number)
+            ).first()
+            return _task(row) if row else None
+
+        return await self._run(get)
+
+    async def tasks_of(self, repo: str, goal_number: int | None = None) -> list[Task]:
+        def select(conn: sa.Connection) -> list[Task]:
+            query = tasks.select().where(tasks.c.repo == repo)
+            if goal_number is not None:
+                query = query.where(tasks.c.goal_number == goal_number)
+            return [_task(row) for row in conn.execute(query.order_by(tasks.c.number)).all()]
+
+        return await self._run(select)
+
+    async def repo_usage(self, repo: str) -> tuple[int, float]:
+        """Tokens and dollars spent on the repository so far (planners and workers)."""
+
+        def total(conn: sa.Connection) -> tuple[int, float]:
+            t = conn.execute(
+                sa.select(
+                    sa.func.coalesce(sa.func.sum(tasks.c.tokens), 0),
+                    sa.func.coalesce(sa.func.sum(tasks.c.cost_usd), 0.0),
+                ).where(tasks.c.repo == repo)
+            ).one()
+            g = conn.execute(
+                sa.select(
+                    sa.func.coalesce(sa.func.sum(goals.c.tokens), 0),
+                    sa.func.coalesce(sa.func.sum(goals.c.cost_usd), 0.0),
+                ).where(goals.c.repo == repo)
+            ).one()
+            return int(t[0]) + int(g[0]), float(t[1]) + float(g[1])
+
+        return await self._run(total)
+
+    async def post_message(self, target: str, sender: str, text: str, kind: str = "message") -> int:
         def insert(conn: sa.Connection) -> int:
             result = conn.execute(
                 inbox.insert().values(
-                    target=target, sender=sender, text=text, created_at=time.time()
+                    target=target, sender=sender, kind=kind, text=text, created_at=time.time()
                 )
             )
             return int(result.inserted_primary_key[0])  # type: ignore[index]
 
         return await self._run(insert)
 
-    async def take_messages(self, target: str) -> list[tuple[str, str]]:
-        """Claim the unread messages for `target` (sender, text), oldest first."""
+    async def take_messages(self, target: str) -> list[tuple[str, str, str]]:
+        """Claim the unread messages for `target` (sender, kind, text), oldest first."""
 
-        def claim(conn: sa.Connection) -> list[tuple[str, str]]:
+        def claim(conn: sa.Connection) -> list[tuple[str, str, str]]:
             rows = conn.execute(
                 inbox.select()
                 .where(inbox.c.target == target, inbox.c.consumed_at.is_(None))
@@ -217,7 +375,7 @@ class Store:
                     .values(consumed_at=time.time())
                 ).rowcount
                 if claimed:
-                    taken.append((row.sender, row.text))
+                    taken.append((row.sender, row.kind, row.text))
             return taken
 
         return await self._run(claim)
@@ -233,4 +391,13 @@ def _goal(row: sa.Row[Any]) -> Goal:
         requested_by=m["requested_by"],
         state=m["state"],
         version=m["version"],
+        tokens=m["tokens"] or 0,
+        cost_usd=m["cost_usd"] or 0.0,
+        note=m["note"] or "",
+        workflow_id=m["workflow_id"] or "",
     )
+
+
+def _task(row: sa.Row[Any]) -> Task:
+    m = row._mapping
+    return Task(**{name: m[name] for name in Task.__dataclass_fields__})

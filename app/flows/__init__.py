@@ -1,3 +1,3 @@
 """DBOS workflows. Importing this package registers them (done by app.runtime.start)."""
 
-from app.flows import delivery, goal  # noqa: F401
+from app.flows import commands, delivery, goal, task  # noqa: F401

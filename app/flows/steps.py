@@ -46,3 +46,82 @@ async def upsert_comment(
     return await ops.upsert_comment(
         _gh(installation_id), RepoRef.parse(repo), number, kind, key, body
     )
+
+
+@DBOS.step(name="store.load_task")
+async def load_task(repo: str, number: int) -> dict[str, object]:
+    task = await current().store.task(repo, number)
+    if task is None:
+        raise KeyError(f"no task {repo}#{number}")
+    return dict(task.__dict__)
+
+
+@DBOS.step(name="github.status_comment", **GITHUB_STEP)
+async def refresh_status(installation_id: int, repo: str, goal_number: int) -> None:
+    """Rewrite the goal's one status comment from the store (in place, found by its marker)."""
+    from app.flows.render import status_comment
+
+    store = current().store
+    goal = await store.goal(repo, goal_number)
+    if goal is None:
+        return
+    body = status_comment(goal, await store.tasks_of(repo, goal_number))
+    await ops.upsert_comment(
+        _gh(installation_id), RepoRef.parse(repo), goal_number, "status", str(goal_number), body
+    )
+
+
+@DBOS.step(name="github.comment", **GITHUB_STEP)
+async def comment(
+    installation_id: int, repo: str, number: int, kind: str, key: str, body: str
+) -> int:
+    """A one-off comment of the bot's, created once per (kind, key) however often replayed."""
+    return await ops.upsert_comment(
+        _gh(installation_id), RepoRef.parse(repo), number, kind, key, body
+    )
+
+
+@DBOS.step(name="store.task_state")
+async def update_task_state(repo: str, number: int, state: str, run: str = "") -> None:
+    values: dict[str, str] = {"state": state}
+    if run:
+        values["run"] = run
+    await current().store.update_task(repo, number, **values)
+
+
+@DBOS.step(name="github.app_identity")
+async def app_identity() -> str:
+    """The App's slug (mentions are `@slug`; its bot is `slug[bot]`)."""
+    return (await current().github.identity()).slug
+
+
+@DBOS.step(name="github.review_comments", **GITHUB_STEP)
+async def review_comments(
+    installation_id: int, repo: str, pr_number: int, review_id: int
+) -> list[str]:
+    """The inline comments of one review, as `path:line: text` lines for the worker."""
+    ref = RepoRef.parse(repo)
+    gh = _gh(installation_id)
+    found = []
+    async for comment in gh.rest.paginate(
+        gh.rest.pulls.async_list_review_comments,
+        owner=ref.owner,
+        repo=ref.name,
+        pull_number=pr_number,
+    ):
+        if comment.pull_request_review_id == review_id:
+            line = comment.line or comment.original_line or ""
+            found.append(f"{comment.path}:{line}: {comment.body}")
+    return found
+
+
+@DBOS.step(name="store.record_check")
+async def record_check(repo: str, head_sha: str, verdict: str) -> list[int]:
+    """Note CI's verdict on the tasks whose head is `head_sha`; return their goals' numbers."""
+    store = current().store
+    goals = []
+    for task in await store.tasks_of(repo):
+        if task.head_sha == head_sha:
+            await store.update_task(repo, task.number, ci=verdict)
+            goals.append(task.goal_number)
+    return sorted(set(goals))

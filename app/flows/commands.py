@@ -1,0 +1,99 @@
+"""What `/swarm` commands and review events do: steps that stop, retry, re-plan and redirect.
+
+Each runs inside the delivery's workflow, so a redelivered comment does nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from dbos import DBOS
+
+from app.flows.task import GOAL_TOPIC
+from app.runtime import current
+from app.store import Task
+
+log = logging.getLogger(__name__)
+
+ACTIVE = {"queued", "working"}
+
+
+@DBOS.step(name="command.stop_task")
+async def stop_task(repo: str, number: int, by: str) -> str:
+    """Tell the task's agent to stop at its next turn and cancel its run."""
+    store = current().store
+    task = await store.task(repo, number)
+    if task is None or task.state not in ACTIVE:
+        return f"#{number} has no agent running"
+    await store.post_message(f"task:{repo}#{number}", by, f"stop requested by @{by}", kind="stop")
+    if task.run:
+        await DBOS.cancel_workflow_async(task.run)
+    await store.update_task(repo, number, state="stopped", note=f"stopped by @{by}")
+    return f"stopped the agent on #{number}"
+
+
+@DBOS.step(name="command.stop_goal")
+async def stop_goal(repo: str, number: int, by: str) -> list[int]:
+    """Mark the goal stopped; return the numbers of its tasks that still have agents."""
+    store = current().store
+    goal = await store.change_goal(repo, number, state="stopped", note=f"Stopped by @{by}.")
+    if goal.workflow_id:
+        await DBOS.send_async(goal.workflow_id, {"kind": "stop"}, GOAL_TOPIC)
+    return [t.number for t in await store.tasks_of(repo, number) if t.state in ACTIVE]
+
+
+@DBOS.step(name="command.go")
+async def send_go(repo: str, number: int) -> bool:
+    goal = await current().store.goal(repo, number)
+    if goal is None or goal.state != "awaiting_go":
+        return False
+    await DBOS.send_async(goal.workflow_id, {"kind": "go"}, GOAL_TOPIC)
+    return True
+
+
+@DBOS.step(name="command.reset_tasks")
+async def reset_unfinished_tasks(repo: str, number: int) -> int:
+    """Put the goal's failed, stopped or budget-stopped tasks back to planned."""
+    store = current().store
+    count = 0
+    for task in await store.tasks_of(repo, number):
+        if task.state in {"failed", "stopped", "budget_exhausted"}:
+            await store.update_task(repo, task.number, state="planned", note="")
+            count += 1
+    return count
+
+
+@DBOS.step(name="command.redirect")
+async def redirect(repo: str, number: int, by: str, text: str) -> bool:
+    """Deliver text to the task's running agent; False when none is running."""
+    store = current().store
+    task = await store.task(repo, number)
+    if task is None or task.state != "working":
+        return False
+    await store.post_message(f"task:{repo}#{number}", by, text)
+    return True
+
+
+@DBOS.step(name="command.redirect_planner")
+async def redirect_planner(repo: str, number: int, by: str, text: str) -> bool:
+    store = current().store
+    goal = await store.goal(repo, number)
+    if goal is None or goal.state != "planning":
+        return False
+    await store.post_message(f"goal:{repo}#{number}", by, text)
+    return True
+
+
+@DBOS.step(name="store.find_target")
+async def find_target(repo: str, number: int) -> dict[str, object]:
+    """What the issue or pull request `number` is to the swarm: a goal, a task, or nothing."""
+    store = current().store
+    goal = await store.goal(repo, number)
+    if goal is not None:
+        return {"kind": "goal", "state": goal.state, "title": goal.title,
+                "installation_id": goal.installation_id}  # fmt: skip
+    task: Task | None = await store.task(repo, number) or await store.task_by_pr(repo, number)
+    if task is not None:
+        return {"kind": "task", "number": task.number, "goal_number": task.goal_number,
+                "state": task.state, "pr_number": task.pr_number or 0}  # fmt: skip
+    return {"kind": "none"}

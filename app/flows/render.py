@@ -1,0 +1,120 @@
+"""The text the swarm writes on GitHub: task issues, pull requests, the goal's status comment.
+
+Every piece carries a hidden marker (`app.github.ops.marker`) so that a replay finds it.
+Pure functions: easy to read, easy to test.
+"""
+
+from __future__ import annotations
+
+from app.github.ops import marker
+from app.roles.plan import Plan, PlanTask
+from app.store import Goal, Task
+
+STATE_ICONS = {
+    "planned": "⏳ planned",
+    "queued": "🕒 queued",
+    "working": "🛠️ working",
+    "pr_open": "🔎 pull request open",
+    "done": "✅ done",
+    "failed": "❌ failed",
+    "stopped": "⏹️ stopped",
+    "budget_exhausted": "💸 budget spent",
+    "blocked": "🚧 blocked",
+}
+
+
+def task_marker_key(goal_number: int, key: str) -> str:
+    return f"{goal_number}:{key}"
+
+
+def task_issue_body(goal_number: int, task: PlanTask, dependencies: list[int]) -> str:
+    lines = [
+        f"Part of #{goal_number}.",
+        "",
+        "## Spec",
+        task.spec.strip(),
+        "",
+        "## Acceptance criteria",
+        *[f"- [ ] {criterion}" for criterion in task.acceptance],
+    ]
+    if task.files:
+        lines += ["", "## Likely files", *[f"- `{path}`" for path in task.files]]
+    if dependencies:
+        lines += ["", "## Depends on", *[f"- #{number}" for number in dependencies]]
+    lines += ["", f"Size: {task.size}", "", marker("task", task_marker_key(goal_number, task.key))]
+    return "\n".join(lines)
+
+
+def plan_comment(plan: Plan) -> str:
+    lines = ["### Swarm plan", "", plan.summary.strip() or "", ""]
+    for task in plan.ordered():
+        deps = f" (after {', '.join(task.depends_on)})" if task.depends_on else ""
+        lines.append(f"- **{task.key}** [{task.size}] {task.title}{deps}")
+    lines += ["", "Comment `/swarm go` to start, or `/swarm replan <what to change>`."]
+    return "\n".join(lines)
+
+
+def _money(usd: float) -> str:
+    return f"${usd:,.2f}"
+
+
+def status_comment(goal: Goal, tasks: list[Task]) -> str:
+    tokens = goal.tokens + sum(t.tokens for t in tasks)
+    cost = goal.cost_usd + sum(t.cost_usd for t in tasks)
+    lines = [
+        f"### Swarm status: {goal.state.replace('_', ' ')}",
+        "",
+    ]
+    if goal.note:
+        lines += [f"> {goal.note}", ""]
+    if tasks:
+        lines += [
+            "| Task | State | Agent | Pull request | CI | Tokens | Cost |",
+            "| --- | --- | --- | --- | --- | ---: | ---: |",
+        ]
+        for task in tasks:
+            state = STATE_ICONS.get(task.state, task.state)
+            if task.note and task.state in {"failed", "blocked", "budget_exhausted", "stopped"}:
+                state += f": {task.note}"
+            pr = f"#{task.pr_number}" if task.pr_number else "—"
+            lines.append(
+                f"| #{task.number} {task.title} | {state} | {task.agent or '—'} | {pr} "
+                f"| {task.ci or '—'} | {task.tokens:,} | {_money(task.cost_usd)} |"
+            )
+        lines.append("")
+    lines.append(f"Planner: {goal.tokens:,} tokens, {_money(goal.cost_usd)}. ")
+    lines.append(f"**Total: {tokens:,} tokens, {_money(cost)}.**")
+    lines += ["", "Steer with `/swarm <message>`, `/swarm stop`, `/swarm retry`, `/swarm status`."]
+    return "\n".join(lines)
+
+
+def pr_body(
+    task: Task,
+    *,
+    summary: str,
+    commands: list[str],
+    agent: str,
+    model: str,
+    tokens: int,
+    cost_usd: float,
+    outcome: str,
+) -> str:
+    ran = "\n".join(f"- `{c}`" for c in commands) or "- (the agent ran no command)"
+    return "\n".join(
+        [
+            f"Closes #{task.number}",
+            "",
+            "## What was done",
+            summary.strip() or "(no summary)",
+            "",
+            "## What was run",
+            ran,
+            "",
+            "## Agent",
+            f"{agent} · `{model}` · {tokens:,} tokens · {_money(cost_usd)} · outcome: {outcome}",
+            "",
+            "_The agent's word that it is done is not trusted: CI and review decide._",
+            "",
+            marker("pr", f"{task.repo}#{task.number}"),
+        ]
+    )

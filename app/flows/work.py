@@ -1,0 +1,213 @@
+"""What one agent run does on disk: a fresh worktree, the agent, checkpoints, the commit, the push.
+
+Each function here is the body of one DBOS step. A worktree lives on one machine's disk, so a
+step that is run again after a crash — here or on another machine — never trusts a tree it did
+not make: it starts a fresh worktree from the branch head (the last checkpoint pushed) and gives
+the fresh agent a summary of where the earlier one was.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from app.agent.loop import Agent
+from app.agent.names import agent_name
+from app.agent.transcript import load_transcript
+from app.github import ops
+from app.github.client import GitHubApp
+from app.github.ops import RepoRef
+from app.repo_config import RepoConfig
+from app.roles.plan import PlanningTools, plan_from_text
+from app.roles.session import SessionResult, StoreInbox, run_session
+from app.runtime import Runtime
+from app.workspace.worktree import Identity, Mirror, Worktree, protected_matches
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_PREFIX = "swarm checkpoint"
+
+
+@dataclass
+class Workspace:
+    """A fresh worktree of the repository, and how to push from it."""
+
+    tree: Worktree
+    start_sha: str  # where this run began: the squash base of its final commit
+    remote_sha: str | None  # the branch on GitHub when the run began (None: new branch)
+    clone_url: str
+    default_branch: str
+    token: str
+
+
+async def open_workspace(
+    runtime: Runtime, installation_id: int, repo: str, name: str, branch: str
+) -> Workspace:
+    """Fetch the mirror and check out `branch` (from its remote head, else the default branch)."""
+    github: GitHubApp = runtime.github
+    ref = RepoRef.parse(repo)
+    info = await ops.repo_info(github.installation(installation_id), ref)
+    token = await github.repository_token(installation_id, ref.name)
+    mirror = Mirror(runtime.data_dir, repo)
+    await mirror.fetch(info.clone_url, token)
+    remote = await mirror.remote_sha(branch)
+    start = f"refs/remotes/origin/{branch if remote else info.default_branch}"
+    tree = await mirror.worktree(name, branch, start)
+    return Workspace(tree, await tree.head(), remote, info.clone_url, info.default_branch, token)
+
+
+@dataclass
+class RunReport:
+    """What a worker run produced; recorded as the step's output."""
+
+    status: str
+    summary: str
+    reason: str
+    agent: str
+    model: str
+    tokens: int
+    cost_usd: float
+    commands: list[str] = field(default_factory=list)
+    head_sha: str = ""
+    pushed: bool = False
+    protected_refused: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def transcript_path(runtime: Runtime, repo: str, name: str) -> Path:
+    return runtime.data_dir / "transcripts" / repo / f"{name}.jsonl"
+
+
+async def resume_summary(ws: Workspace, transcript: Path) -> str | None:
+    """Where an earlier, interrupted attempt left the task, if one did."""
+    if ws.remote_sha:
+        message = await ws.tree.git("log", "-1", "--format=%B", ws.remote_sha)
+        if message.startswith(CHECKPOINT_PREFIX):
+            return message.partition("\n")[2].strip() or None
+    if transcript.exists():
+        log_ = load_transcript(transcript)
+        if log_.outcome() is None:  # it never reached an outcome: it was interrupted
+            return log_.summary_for_resume()
+    return None
+
+
+async def run_worker(
+    runtime: Runtime,
+    *,
+    installation_id: int,
+    repo: str,
+    number: int,
+    branch: str,
+    task_text: str,
+    config: RepoConfig,
+    token_budget: int,
+    author: Identity,
+    run_name: str,
+) -> RunReport:
+    """Run a worker on the task's branch and push what it made as one commit."""
+    ws = await open_workspace(runtime, installation_id, repo, f"{number}", branch)
+    name = agent_name(f"{repo}#{number}", "worker")
+    transcript = transcript_path(runtime, repo, run_name)
+    resume = await resume_summary(ws, transcript)
+    pushed_sha = ws.remote_sha
+
+    async def checkpoint(agent: Agent) -> None:
+        nonlocal pushed_sha
+        message = f"{CHECKPOINT_PREFIX}: turn {agent.turns}\n\n{agent.work.render()}"
+        if await ws.tree.commit_all(message, author):
+            await ws.tree.push(ws.clone_url, ws.token, pushed_sha)
+            pushed_sha = await ws.tree.head()
+
+    result = await run_session(
+        role="worker",
+        agent_name=name,
+        worktree=ws.tree.path,
+        task=task_text,
+        model=config.models.worker or runtime.settings.worker_model,
+        transcript_path=transcript,
+        inbox=StoreInbox(runtime.store, f"task:{repo}#{number}"),
+        limits=config.agent,
+        token_budget=token_budget,
+        protected=config.protected_paths,
+        resume_summary=resume,
+        checkpoint=checkpoint,
+    )
+    report = _report(result)
+    refused = protected_matches(await ws.tree.changed_paths(), config.protected_paths)
+    if refused:
+        await ws.tree.restore(refused)
+        report.protected_refused = refused
+    # Checkpoints are folded into one commit: the pull request shows the work, not the saves.
+    await ws.tree.git("reset", "--soft", ws.start_sha)
+    title = task_text.splitlines()[0][:72]
+    message = f"{title}\n\n{result.outcome.summary.strip()}\n\nAgent: {name} ({result.model})"
+    head = await ws.tree.commit_all(message, author)
+    if head is not None:
+        await ws.tree.push(ws.clone_url, ws.token, pushed_sha)
+        report.head_sha, report.pushed = head, True
+    elif pushed_sha != ws.remote_sha:
+        # The checkpoints added nothing in the end: put the branch back where it was.
+        await ws.tree.push(ws.clone_url, ws.token, pushed_sha)
+    return report
+
+
+def _report(result: SessionResult) -> RunReport:
+    outcome = result.outcome
+    return RunReport(
+        status=outcome.status,
+        summary=outcome.summary,
+        reason=outcome.reason,
+        agent=result.agent,
+        model=result.model,
+        tokens=result.tokens,
+        cost_usd=outcome.cost_usd,
+        commands=result.commands,
+    )
+
+
+async def run_planner(
+    runtime: Runtime,
+    *,
+    installation_id: int,
+    repo: str,
+    number: int,
+    goal_text: str,
+    config: RepoConfig,
+    token_budget: int,
+    run_name: str,
+) -> dict[str, object]:
+    """Plan the goal on a fresh read-only worktree of the default branch."""
+    ws = await open_workspace(
+        runtime, installation_id, repo, f"plan-{number}", f"swarm/plan-{number}"
+    )
+    name = agent_name(f"{repo}#{number}", "planner")
+    planning: list[PlanningTools] = []
+
+    def with_submit_plan(workspace):  # type: ignore[no-untyped-def]
+        planning.append(PlanningTools(workspace))
+        return planning[0]
+
+    result = await run_session(
+        role="planner",
+        agent_name=name,
+        worktree=ws.tree.path,
+        task=goal_text,
+        model=config.models.planner or runtime.settings.planner_model,
+        transcript_path=transcript_path(runtime, repo, run_name),
+        inbox=StoreInbox(runtime.store, f"goal:{repo}#{number}"),
+        limits=config.agent,
+        token_budget=token_budget,
+        protected=config.protected_paths,
+        tools=with_submit_plan,
+    )
+    plan = planning[0].plan if planning else None
+    if plan is None and result.outcome.status == "finished":
+        plan = plan_from_text(result.outcome.summary)
+    report = _report(result)
+    return {
+        "report": report.as_dict(),
+        "plan": plan.model_dump() if plan else None,
+    }

@@ -1,0 +1,87 @@
+"""`.github/swarm.yml`: a repository's own settings for the swarm.
+
+Read from the default branch only, never from a pull request's head (a contributor must not be
+able to raise their own budget). A missing file means safe defaults; an invalid one raises a
+`RepoConfigError` whose message names the key and what is wrong with it, for a comment on the goal.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+CONFIG_PATH = ".github/swarm.yml"
+
+# Paths no agent may write unless the repository says otherwise.
+DEFAULT_PROTECTED = [".github/workflows/**", ".github/swarm.yml"]
+
+
+class RepoConfigError(Exception):
+    """The repository's config file is invalid; the message says which key and why."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Models(_Strict):
+    planner: str | None = None
+    worker: str | None = None
+    judge: str | None = None
+    reconciler: str | None = None
+
+
+class Budgets(_Strict):
+    goal_tokens: int = Field(2_000_000, ge=0)
+    goal_usd: float = Field(20.0, ge=0)
+    repo_tokens: int = Field(20_000_000, ge=0)
+    repo_usd: float = Field(200.0, ge=0)
+
+
+class AgentLimits(_Strict):
+    max_turns: int = Field(60, ge=1, le=10_000)
+    max_minutes: float = Field(60, gt=0)
+    command_timeout_seconds: float = Field(600, gt=0)
+
+
+class RepoConfig(_Strict):
+    models: Models = Models()
+    setup_command: str | None = None
+    test_command: str | None = None
+    max_agents: int = Field(4, ge=1, le=64)
+    merge_method: Literal["merge", "squash", "rebase"] = "squash"
+    require_human_approval: bool = False
+    protected_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_PROTECTED))
+    budgets: Budgets = Budgets()
+    plan_depth: int = Field(2, ge=1, le=5)
+    agent: AgentLimits = AgentLimits()
+    worker_command: str | None = None  # an external agent CLI instead of the built-in loop
+
+
+def parse_repo_config(text: str | None) -> RepoConfig:
+    """The config for the file's text (None or empty: the defaults)."""
+    if not text or not text.strip():
+        return RepoConfig()
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise RepoConfigError(f"{CONFIG_PATH} is not valid YAML{where}") from None
+    if data is None:
+        return RepoConfig()
+    if not isinstance(data, dict):
+        raise RepoConfigError(f"{CONFIG_PATH} must be a mapping of keys to values")
+    try:
+        return RepoConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+            if error["type"] == "extra_forbidden":
+                problems.append(f"`{key}` is not a known key")
+            else:
+                problems.append(f"`{key}`: {error['msg']}")
+        raise RepoConfigError(f"{CONFIG_PATH}: " + "; ".join(problems)) from None

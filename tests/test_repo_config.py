@@ -1,0 +1,37 @@
+import pytest
+
+from app.repo_config import DEFAULT_PROTECTED, RepoConfigError, parse_repo_config
+
+
+def test_missing_or_empty_file_means_defaults() -> None:
+    for text in (None, "", "   \n", "# only a comment\n"):
+        config = parse_repo_config(text)
+        assert config.max_agents == 4
+        assert config.protected_paths == DEFAULT_PROTECTED
+        assert config.merge_method == "squash"
+
+
+def test_values_are_read() -> None:
+    config = parse_repo_config(
+        "models:\n  worker: anthropic/claude-sonnet-4-5\nmax_agents: 2\n"
+        "test_command: make test\nbudgets:\n  goal_usd: 5\n"
+    )
+    assert config.models.worker == "anthropic/claude-sonnet-4-5"
+    assert config.max_agents == 2 and config.test_command == "make test"
+    assert config.budgets.goal_usd == 5 and config.budgets.goal_tokens == 2_000_000
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("max_agents: many", "`max_agents`"),
+        ("max_agent: 3", "`max_agent` is not a known key"),
+        ("budgets:\n  goal_usd: -1", "`budgets.goal_usd`"),
+        ("merge_method: fast-forward", "`merge_method`"),
+        ("- a\n- b", "must be a mapping"),
+        ("key: [unclosed", "not valid YAML at line 1"),
+    ],
+)
+def test_invalid_files_name_the_key(text: str, message: str) -> None:
+    with pytest.raises(RepoConfigError, match=message.replace("[", r"\[")):
+        parse_repo_config(text)
