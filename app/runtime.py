@@ -62,7 +62,7 @@ async def start(settings: Settings, *, handle_events: bool = True) -> Runtime:
     """
     global _current
     # Importing the flows registers their workflows with DBOS before launch.
-    from app import flows  # noqa: F401
+    from app.flows import registry  # noqa: F401
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.effective_database_url)

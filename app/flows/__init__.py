@@ -1,3 +1,1 @@
-"""DBOS workflows. Importing this package registers them (done by app.runtime.start)."""
-
-from app.flows import commands, delivery, goal, task  # noqa: F401
+"""DBOS workflows and steps: the only long-lived logic. `app.flows.registry` loads them all."""

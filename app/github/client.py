@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from githubkit import AppAuthStrategy, GitHub
+from githubkit.cache.mem_cache import MemCacheStrategy
 
 USER_AGENT = "swarm-github-app"
 
@@ -28,7 +29,17 @@ class GitHubApp:
     def __init__(self, app_id: int, private_key_pem: str, api_url: str) -> None:
         self._auth = AppAuthStrategy(app_id, private_key_pem)
         self.api_url = api_url
-        self.app = GitHub(self._auth, base_url=api_url + "/", user_agent=USER_AGENT)
+        self.app = GitHub(
+            self._auth,
+            base_url=api_url + "/",
+            user_agent=USER_AGENT,
+            # Tokens are cached per App instance, not process-wide: another App (a test's, a
+            # second simulator's) with the same id must never be handed this one's token.
+            cache_strategy=MemCacheStrategy(),
+            # No HTTP caching: "does it exist already?" reads must see GitHub's state now, or a
+            # replay could create the twin that the read was there to prevent.
+            http_cache=False,
+        )
         self._installations: dict[int, GitHub] = {}
         self._identity: AppIdentity | None = None
 

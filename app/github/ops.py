@@ -127,3 +127,112 @@ async def upsert_comment(
             return comment.id
     resp = await gh.rest.issues.async_create_comment(repo.owner, repo.name, number, body=text)
     return resp.parsed_data.id
+
+
+@dataclass(frozen=True)
+class RepoInfo:
+    clone_url: str
+    default_branch: str
+
+
+async def repo_info(gh: GitHub, repo: RepoRef) -> RepoInfo:
+    data = (await gh.rest.repos.async_get(repo.owner, repo.name)).parsed_data
+    return RepoInfo(clone_url=data.clone_url, default_branch=data.default_branch)
+
+
+async def file_text(gh: GitHub, repo: RepoRef, path: str, ref: str) -> str | None:
+    """A file's text on `ref`, or None when it does not exist there."""
+    import base64
+
+    try:
+        resp = await gh.rest.repos.async_get_content(repo.owner, repo.name, path, ref=ref)
+    except RequestFailed as exc:
+        if exc.response.status_code == 404:
+            return None
+        raise
+    content = resp.json()
+    if not isinstance(content, dict) or content.get("type") != "file":
+        return None
+    return base64.b64decode(content.get("content") or "").decode("utf-8", errors="replace")
+
+
+async def find_issue_by_marker(gh: GitHub, repo: RepoRef, label: str, tag: str) -> int | None:
+    """The number of an issue (open or closed) with `label` whose body carries `tag`."""
+    async for issue in gh.rest.paginate(
+        gh.rest.issues.async_list_for_repo,
+        owner=repo.owner,
+        repo=repo.name,
+        labels=label,
+        state="all",
+    ):
+        if issue.body and tag in issue.body:
+            return issue.number
+    return None
+
+
+async def create_issue(
+    gh: GitHub, repo: RepoRef, title: str, body: str, labels: list[str]
+) -> tuple[int, int]:
+    """Create an issue; return (number, id)."""
+    data = (
+        await gh.rest.issues.async_create(
+            repo.owner,
+            repo.name,
+            title=title,
+            body=body,
+            labels=labels,  # type: ignore[arg-type]
+        )
+    ).parsed_data
+    return data.number, data.id
+
+
+async def issue_id(gh: GitHub, repo: RepoRef, number: int) -> int:
+    return (await gh.rest.issues.async_get(repo.owner, repo.name, number)).parsed_data.id
+
+
+async def ensure_sub_issue(gh: GitHub, repo: RepoRef, parent: int, child: int) -> None:
+    """Link `child` under `parent` unless it already is."""
+    async for sub in gh.rest.paginate(
+        gh.rest.issues.async_list_sub_issues,
+        owner=repo.owner,
+        repo=repo.name,
+        issue_number=parent,
+    ):
+        if sub.number == child:
+            return
+    child_id = await issue_id(gh, repo, child)
+    await gh.rest.issues.async_add_sub_issue(repo.owner, repo.name, parent, sub_issue_id=child_id)
+
+
+async def comment(gh: GitHub, repo: RepoRef, number: int, body: str) -> int:
+    resp = await gh.rest.issues.async_create_comment(repo.owner, repo.name, number, body=body)
+    return resp.parsed_data.id
+
+
+@dataclass(frozen=True)
+class PullRequestRef:
+    number: int
+    head_sha: str
+
+
+async def open_pull_request(
+    gh: GitHub, repo: RepoRef, *, head: str, base: str, title: str, body: str
+) -> PullRequestRef:
+    """The open pull request for `head`, updated to `body`; created when there is none."""
+    async for pr in gh.rest.paginate(
+        gh.rest.pulls.async_list,
+        owner=repo.owner,
+        repo=repo.name,
+        state="open",
+        head=f"{repo.owner}:{head}",
+    ):
+        if pr.head.ref == head:
+            if pr.body != body:
+                await gh.rest.pulls.async_update(repo.owner, repo.name, pr.number, body=body)
+            return PullRequestRef(pr.number, pr.head.sha)
+    data = (
+        await gh.rest.pulls.async_create(
+            repo.owner, repo.name, head=head, base=base, title=title, body=body
+        )
+    ).parsed_data
+    return PullRequestRef(data.number, data.head.sha)

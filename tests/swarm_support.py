@@ -1,0 +1,84 @@
+"""The end-to-end tests' common ground: a local stack seeded with the demo's sample project."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from githubkit import GitHub
+
+from app.demo.run import OWNER, REPO, SAMPLE
+from app.demo.script import GOAL_BODY, GOAL_TITLE
+from app.demo.stack import LocalStack
+
+FULL = f"{OWNER}/{REPO}"
+
+
+@contextmanager
+def seeded_stack(tmp_path: Path, script: dict[str, Any]) -> Iterator[tuple[LocalStack, GitHub]]:
+    """The stack with octo/textkit installed; yields it and the maintainer's client."""
+    stack = LocalStack(root=tmp_path, script=script, poll_seconds=0.05)
+    with stack:
+        maintainer = stack.control.create_user(OWNER)
+        stack.control.create_repo(
+            owner=OWNER, name=REPO, source_dir=SAMPLE, ci_command=f"{sys.executable} -m pytest -q"
+        )
+        stack.settle()
+        assert stack.simulator is not None
+        octo = GitHub(maintainer["token"], base_url=stack.simulator.url + "/")
+        yield stack, octo
+
+
+def open_goal(octo: GitHub, label: str = "swarm") -> int:
+    issue = octo.rest.issues.create(OWNER, REPO, title=GOAL_TITLE, body=GOAL_BODY).parsed_data
+    octo.rest.issues.add_labels(OWNER, REPO, issue.number, labels=[label])
+    return issue.number
+
+
+def user_client(stack: LocalStack, login: str, permission: str) -> GitHub:
+    user = stack.control.create_user(login)
+    stack.control.set_permission(OWNER, REPO, login, permission)
+    assert stack.simulator is not None
+    return GitHub(user["token"], base_url=stack.simulator.url + "/")
+
+
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = 120.0) -> Any:
+    """Poll a real condition (a request recorded, a row written) until it holds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        threading.Event().wait(0.02)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def requests_of(stack: LocalStack, agent: str) -> list[dict[str, Any]]:
+    assert stack.models is not None
+    return [r for r in stack.models.requests() if r.get("agent") == agent]
+
+
+def sub_issue_numbers(octo: GitHub, goal: int) -> list[int]:
+    return sorted(i.number for i in octo.rest.issues.list_sub_issues(OWNER, REPO, goal).parsed_data)
+
+
+def all_pulls(octo: GitHub) -> list[Any]:
+    return list(octo.rest.pulls.list(OWNER, REPO, state="all", per_page=100).parsed_data)
+
+
+def task_issues(octo: GitHub) -> list[Any]:
+    return list(
+        octo.rest.issues.list_for_repo(
+            OWNER, REPO, labels="swarm:task", state="all", per_page=100
+        ).parsed_data
+    )
+
+
+def branches(octo: GitHub) -> list[str]:
+    refs = octo.rest.git.list_matching_refs(OWNER, REPO, "heads/swarm/").parsed_data
+    return sorted(r.ref for r in refs)

@@ -1,0 +1,227 @@
+"""The swarm end to end: the simulator, real git, real HTTP, the real SDKs, a scripted model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from app.demo.script import PLAN, README_DOCS, SLUG_PY, WORDS_PY, demo_script
+from tests.swarm_support import (
+    FULL,
+    OWNER,
+    REPO,
+    all_pulls,
+    branches,
+    open_goal,
+    requests_of,
+    seeded_stack,
+    sub_issue_numbers,
+    task_issues,
+    user_client,
+    wait_for,
+)
+
+EXPECTED_FILES = {
+    "Add word_count": {"textkit/words.py": WORDS_PY},
+    "Add slugify": {"textkit/slug.py": SLUG_PY},
+    "Document word_count and slugify in the README": {"README.md": README_DOCS},
+}
+
+
+def pr_file(octo: Any, ref: str, path: str) -> str:
+    import base64
+
+    content = octo.rest.repos.get_content(OWNER, REPO, path, ref=ref).json()
+    return base64.b64decode(content["content"]).decode()
+
+
+def test_a_labelled_goal_becomes_sub_issues_and_one_pull_request_per_task(tmp_path: Path) -> None:
+    with seeded_stack(tmp_path, demo_script()) as (stack, octo):
+        goal = open_goal(octo)
+        stack.settle()
+
+        tasks = task_issues(octo)
+        assert sorted(t.title for t in tasks) == sorted(t["title"] for t in PLAN["tasks"])
+        assert sub_issue_numbers(octo, goal) == sorted(t.number for t in tasks)
+        pulls = all_pulls(octo)
+        assert len(pulls) == len(tasks) == 3
+        for pr in pulls:
+            assert "Closes #" in (pr.body or "")
+            assert pr.head.ref.startswith("swarm/")
+            files = {
+                f.filename for f in octo.rest.pulls.list_files(OWNER, REPO, pr.number).parsed_data
+            }
+            expected = EXPECTED_FILES[pr.title]
+            assert set(expected) <= files
+            for path, text in expected.items():
+                assert pr_file(octo, pr.head.sha, path) == text
+            runs = octo.rest.checks.list_for_ref(OWNER, REPO, pr.head.sha).parsed_data.check_runs
+            assert [(r.name, r.conclusion) for r in runs] == [("ci", "success")]
+            # The commit is the bot's, and carries the agent's name.
+            commit = octo.rest.repos.get_commit(OWNER, REPO, pr.head.sha).parsed_data
+            assert commit.commit.author and commit.commit.author.name == "swarm[bot]"
+            assert "Agent:" in commit.commit.message
+
+        # The goal's one status comment reports every task, its pull request and CI.
+        comments = octo.rest.issues.list_comments(OWNER, REPO, goal).parsed_data
+        status = [c.body or "" for c in comments if "<!-- swarm:status:" in (c.body or "")]
+        assert len(status) == 1
+        for pr in pulls:
+            assert f"#{pr.number}" in status[0]
+        assert status[0].count("ci: success") == 3
+        assert "Swarm status: prs open" in status[0]
+        # The dependent task started only after both of its dependencies had pull requests.
+        docs = next(p for p in pulls if p.title.startswith("Document"))
+        others = [p for p in pulls if p is not docs]
+        assert all(p.number < docs.number for p in others)
+
+
+def test_redeliveries_and_a_restart_make_no_second_issue_branch_or_pull_request(
+    tmp_path: Path,
+) -> None:
+    with seeded_stack(tmp_path, demo_script()) as (stack, octo):
+        open_goal(octo)
+        # Restart the swarm as soon as the first pull request exists: mid-run.
+        wait_for(lambda: all_pulls(octo), "a first pull request")
+        stack.stop_swarm()
+        stack.start_swarm()
+        stack.settle()
+        before = (
+            sorted(t.number for t in task_issues(octo)),
+            sorted(p.number for p in all_pulls(octo)),
+            branches(octo),
+        )
+        assert len(before[0]) == 3 and len(before[1]) == 3 and len(before[2]) == 3
+
+        for delivery in stack.control.deliveries():
+            stack.control.redeliver(delivery["id"])
+        stack.settle()
+        after = (
+            sorted(t.number for t in task_issues(octo)),
+            sorted(p.number for p in all_pulls(octo)),
+            branches(octo),
+        )
+        assert after == before
+
+
+def test_a_user_without_write_access_costs_nothing(tmp_path: Path) -> None:
+    with seeded_stack(tmp_path, demo_script()) as (stack, _maintainer):
+        reader = user_client(stack, "reader", "read")
+        issue = reader.rest.issues.create(OWNER, REPO, title="Please do everything").parsed_data
+        requests_before = len(stack.control.requests())
+        # The label comes from the reader (write access is needed to label on GitHub, but
+        # GitHub Enterprise and triage roles differ: the swarm checks for itself).
+        stack.control.set_permission(OWNER, REPO, "reader", "triage")
+        reader.rest.issues.add_labels(OWNER, REPO, issue.number, labels=["swarm"])
+        reader.rest.issues.create_comment(OWNER, REPO, issue.number, body="/swarm go")
+        stack.settle()
+        assert stack.models is not None and stack.models.requests() == []
+        bot_writes = [
+            r for r in stack.control.requests()[requests_before:]
+            if r["actor"] == "swarm[bot]" and r["method"] not in {"GET", "HEAD"}
+        ]  # fmt: skip
+        assert bot_writes == []
+
+
+def _blocking_worker(match: str, gate: str, extra_turns: list[dict[str, Any]]) -> dict[str, Any]:
+    """A worker that runs a command which waits for `gate` to appear in its worktree."""
+    wait = f"until [ -f {gate} ]; do sleep 0.02; done; rm {gate}; echo released"
+    return {
+        "name": f"blocked: {match}",
+        "match": match,
+        "turns": [
+            {"tool_calls": [{"name": "run", "arguments": {"command": wait, "timeout_s": 120}}]},
+            *extra_turns,
+        ],
+    }
+
+
+def _script_with(*agents: dict[str, Any]) -> dict[str, Any]:
+    script = demo_script()
+    script["agents"] = [*agents, *script["agents"]]
+    return script
+
+
+def _worktree(stack: Any, issue: int) -> Path:
+    return Path(stack.settings.data_dir) / "worktrees" / FULL / str(issue)
+
+
+def test_a_redirect_reaches_the_running_agent_and_stop_cancels_one(tmp_path: Path) -> None:
+    redirected = _blocking_worker(
+        r"Add word_count \(#",
+        "GATE",
+        [
+            {"expect": "Message from octo: also count hyphenated words as one",
+             "tool_calls": [{"name": "write_file",
+                             "arguments": {"path": "textkit/words.py", "content": WORDS_PY}}]},
+            {"tool_calls": [{"name": "finish", "arguments": {"summary": "done as asked"}}]},
+        ],
+    )  # fmt: skip
+    stopped = _blocking_worker(r"Add slugify \(#", "GATE", [{"text": "never reached"}])
+    with seeded_stack(tmp_path, _script_with(redirected, stopped)) as (stack, octo):
+        open_goal(octo)
+        wait_for(lambda: requests_of(stack, redirected["name"]), "the word_count agent's command")
+        wait_for(lambda: requests_of(stack, stopped["name"]), "the slugify agent's command")
+        words = next(t for t in task_issues(octo) if t.title == "Add word_count")
+        slug = next(t for t in task_issues(octo) if t.title == "Add slugify")
+
+        octo.rest.issues.create_comment(
+            OWNER, REPO, words.number, body="/swarm also count hyphenated words as one"
+        )
+        octo.rest.issues.create_comment(OWNER, REPO, slug.number, body="/swarm stop")
+        wait_for(lambda: _replied(octo, words.number), "the redirect's answer")
+        wait_for(lambda: _replied(octo, slug.number), "the stop's answer")
+        (_worktree(stack, words.number) / "GATE").touch()
+        (_worktree(stack, slug.number) / "GATE").touch()
+        stack.settle()
+
+        # The very next request of the redirected agent carried the message.
+        sent = requests_of(stack, redirected["name"])
+        assert len(sent) >= 2
+        assert "also count hyphenated words as one" in json.dumps(sent[1]["body"])
+        assert "Message from octo" not in json.dumps(sent[0]["body"])
+        # The stopped agent asked the model nothing more, and the swarm said so.
+        assert len(requests_of(stack, stopped["name"])) == 1
+        assert "stopped the agent" in _replied(octo, slug.number)
+        assert "delivered to the agent" in _replied(octo, words.number)
+        assert not [p for p in all_pulls(octo) if p.title == "Add slugify"]
+        assert [p for p in all_pulls(octo) if p.title == "Add word_count"]
+
+
+def _replied(octo: Any, number: int) -> str:
+    for comment in octo.rest.issues.list_comments(OWNER, REPO, number).parsed_data:
+        if "<!-- swarm:reply:" in (comment.body or ""):
+            return comment.body or ""
+    return ""
+
+
+def test_a_changes_requested_review_adds_a_commit_to_the_same_pull_request(
+    tmp_path: Path,
+) -> None:
+    fixed = '"""Word counting."""\n\n\n' + WORDS_PY
+    follow_up = {
+        "name": "review follow-up",
+        "match": "A review on the pull request requests changes",
+        "turns": [
+            {"expect": "please add a module docstring",
+             "tool_calls": [{"name": "write_file",
+                             "arguments": {"path": "textkit/words.py", "content": fixed}}]},
+            {"tool_calls": [{"name": "finish", "arguments": {"summary": "added the docstring"}}]},
+        ],
+    }  # fmt: skip
+    with seeded_stack(tmp_path, _script_with(follow_up)) as (stack, octo):
+        open_goal(octo)
+        stack.settle()
+        pr = next(p for p in all_pulls(octo) if p.title == "Add word_count")
+        octo.rest.pulls.create_review(
+            OWNER, REPO, pr.number, event="REQUEST_CHANGES", body="please add a module docstring"
+        )
+        stack.settle()
+        after = octo.rest.pulls.get(OWNER, REPO, pr.number).parsed_data
+        assert after.head.sha != pr.head.sha
+        assert after.head.ref == pr.head.ref
+        assert pr_file(octo, after.head.sha, "textkit/words.py") == fixed
+        assert len(all_pulls(octo)) == 3
+        commits = octo.rest.pulls.list_commits(OWNER, REPO, pr.number).parsed_data
+        assert len(commits) == 2
