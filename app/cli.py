@@ -116,8 +116,10 @@ def doctor() -> None:
 
 
 def _mount_subcommands() -> None:
+    from app.agent.runner import agent_cli
     from app.simulator.models import model_server_cli
 
+    cli.add_typer(agent_cli, name="agent", help="Run one agent on a local checkout.")
     cli.add_typer(model_server_cli, name="model-server", help="The scripted model server.")
 
 

@@ -20,10 +20,15 @@ FULL = f"{OWNER}/{REPO}"
 
 
 @contextmanager
-def seeded_stack(tmp_path: Path, script: dict[str, Any]) -> Iterator[tuple[LocalStack, GitHub]]:
-    """The stack with octo/textkit installed; yields it and the maintainer's client."""
+def seeded_stack(
+    tmp_path: Path, script: dict[str, Any], *, in_process: bool = True
+) -> Iterator[tuple[LocalStack, GitHub]]:
+    """The stack with octo/textkit created; yields it and the maintainer's client.
+
+    With `in_process=False` no swarm runs yet: the test starts `swarm serve` processes itself.
+    """
     stack = LocalStack(root=tmp_path, script=script, poll_seconds=0.05)
-    with stack:
+    with stack.start(start_swarm=in_process):
         maintainer = stack.control.create_user(OWNER)
         stack.control.create_repo(
             owner=OWNER, name=REPO, source_dir=SAMPLE, ci_command=f"{sys.executable} -m pytest -q"
@@ -82,3 +87,50 @@ def task_issues(octo: GitHub) -> list[Any]:
 def branches(octo: GitHub) -> list[str]:
     refs = octo.rest.git.list_matching_refs(OWNER, REPO, "heads/swarm/").parsed_data
     return sorted(r.ref for r in refs)
+
+
+class SwarmProcess:
+    """`swarm serve` as its own process, so that a test can kill it with SIGKILL."""
+
+    def __init__(self, stack: LocalStack) -> None:
+        import os
+        import socket
+        import subprocess
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = stack.root / f"swarm-{self.port}.log"
+        env = {**os.environ, **stack.env, "SWARM_LOG_LEVEL": "INFO"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(self.port)],
+            env=env,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+        stack.control.set_webhook(
+            f"{self.url}/api/github/webhooks", stack.env["GITHUB_WEBHOOK_SECRET"]
+        )
+        wait_for(self._healthy, "swarm serve to answer /healthz", timeout=60)
+
+    def _healthy(self) -> bool:
+        import httpx
+
+        if self.proc.poll() is not None:
+            raise AssertionError(f"swarm serve exited: {self.log.read_text()[-3000:]}")
+        try:
+            return httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def kill(self) -> None:
+        import signal
+
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(30)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(30)

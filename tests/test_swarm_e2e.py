@@ -225,3 +225,63 @@ def test_a_changes_requested_review_adds_a_commit_to_the_same_pull_request(
         assert len(all_pulls(octo)) == 3
         commits = octo.rest.pulls.list_commits(OWNER, REPO, pr.number).parsed_data
         assert len(commits) == 2
+
+
+def test_a_task_whose_process_was_killed_mid_work_completes_once_after_restart(
+    tmp_path: Path,
+) -> None:
+    from tests.swarm_support import SwarmProcess
+
+    # Both independent tasks are mid-command when the process dies; each resumes on its own.
+    killed = [
+        _blocking_worker(r"Add word_count \(#", "GATE", []),
+        _blocking_worker(r"Add slugify \(#", "GATE", []),
+    ]
+    resumed = [
+        _resumed_worker("Add word_count", "textkit/words.py", WORDS_PY),
+        _resumed_worker("Add slugify", "textkit/slug.py", SLUG_PY),
+    ]
+    with seeded_stack(tmp_path, _script_with(*resumed, *killed), in_process=False) as (
+        stack,
+        octo,
+    ):
+        first = SwarmProcess(stack)
+        try:
+            open_goal(octo)
+            for agent in killed:
+                wait_for(lambda a=agent: requests_of(stack, a["name"]), "an agent's command")
+            first.kill()  # SIGKILL while both agents are mid-task
+        finally:
+            first.stop()
+        second = SwarmProcess(stack)
+        try:
+            stack.settle()
+        finally:
+            second.stop()
+        for title, path, text in [
+            ("Add word_count", "textkit/words.py", WORDS_PY),
+            ("Add slugify", "textkit/slug.py", SLUG_PY),
+        ]:
+            pulls = [p for p in all_pulls(octo) if p.title == title]
+            assert len(pulls) == 1
+            assert pr_file(octo, pulls[0].head.sha, path) == text
+        for agent in resumed:  # each fresh agent ran once, to its finish
+            assert [r["turn"] for r in requests_of(stack, agent["name"])] == [0, 1]
+        for agent in killed:  # the killed agents were never asked again
+            assert len(requests_of(stack, agent["name"])) == 1
+        assert len(all_pulls(octo)) == 3 and len(task_issues(octo)) == 3
+
+
+def _resumed_worker(title: str, path: str, content: str) -> dict[str, Any]:
+    return {
+        "name": f"resumed: {title}",
+        "match": rf"(?s){title} \(#.*Where an earlier attempt left this task",
+        "turns": [
+            {
+                "tool_calls": [
+                    {"name": "write_file", "arguments": {"path": path, "content": content}}
+                ]
+            },
+            {"tool_calls": [{"name": "finish", "arguments": {"summary": "resumed and done"}}]},
+        ],
+    }

@@ -20,7 +20,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from dbos import DBOS
+from dbos import DBOSClient
 
 from app.settings import Settings, load_settings
 from app.simulator.github.config import SimulatorConfig
@@ -62,6 +62,7 @@ class LocalStack:
     swarm: RunningServer | None = None
     settings: Settings | None = None
     _saved_env: dict[str, str | None] = field(default_factory=dict)
+    _dbos: DBOSClient | None = None
 
     @property
     def control(self) -> SimulatorControl:
@@ -113,6 +114,8 @@ class LocalStack:
 
     def stop(self) -> None:
         self.stop_swarm()
+        if self._dbos is not None:
+            self._dbos.destroy()
         if self.models is not None:
             self.models.stop()
         if self.simulator is not None:
@@ -136,7 +139,7 @@ class LocalStack:
         while time.monotonic() < deadline:
             remaining = max(1.0, deadline - time.monotonic())
             settled = self.control.settle(timeout=min(remaining, 30.0))
-            busy = settled and self.swarm is not None and self._workflows_busy()
+            busy = settled and self._workflows_busy()
             # Two quiet looks in a row: a workflow that just ended may have sent one more event.
             quiet_rounds = quiet_rounds + 1 if settled and not busy else 0
             if quiet_rounds >= 2:
@@ -144,10 +147,17 @@ class LocalStack:
             threading.Event().wait(self.poll_seconds)
         raise TimeoutError(f"the swarm did not settle in {timeout:.0f} s")
 
-    @staticmethod
-    def _workflows_busy() -> bool:
-        for status in DBOS.list_workflows(status=UNFINISHED, load_input=False, load_output=False):
-            if DBOS.get_event(status.workflow_id, "waiting", timeout_seconds=0) == "go":
+    def _workflows_busy(self) -> bool:
+        """Any workflow still to run, wherever the swarm runs (this process or another)."""
+        assert self.settings is not None
+        if self._dbos is None:
+            url = self.settings.effective_database_url
+            if url.startswith("sqlite") and not (self.root / "swarm.sqlite").exists():
+                return False  # no swarm has started yet
+            self._dbos = DBOSClient(system_database_url=url)
+        client = self._dbos
+        for status in client.list_workflows(status=UNFINISHED, load_input=False, load_output=False):
+            if client.get_event(status.workflow_id, "waiting", timeout_seconds=0) == "go":
                 continue  # waiting for a person's `/swarm go`: settled
             return True
         return False

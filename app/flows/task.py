@@ -128,9 +128,14 @@ async def task_workflow(
     if instructions:
         text += f"\n\n## Follow-up from @{requested_by}\n{instructions}"
     run_name = (DBOS.workflow_id or f"task-{number}").replace("/", "_").replace(":", "_")
-    report = await work(
-        installation_id, repo, number, str(task["branch"]), text, config, left, run_name
-    )
+    try:
+        report = await work(
+            installation_id, repo, number, str(task["branch"]), text, config, left, run_name
+        )
+    except Exception as exc:  # recorded by DBOS: a replay takes this same path
+        log.exception("task %s#%s: the worker failed", repo, number)
+        await update_task(repo, number, {"state": "failed", "note": f"worker error: {exc}"})
+        return await _finish(installation_id, repo, task, goal_workflow, "failed")
     await add_usage(repo, number, int(report["tokens"]), float(report["cost_usd"]))  # type: ignore[call-overload]
     note = _note(report)
     if report["pushed"]:

@@ -88,9 +88,10 @@ async def resume_summary(ws: Workspace, transcript: Path) -> str | None:
         if message.startswith(CHECKPOINT_PREFIX):
             return message.partition("\n")[2].strip() or None
     if transcript.exists():
-        log_ = load_transcript(transcript)
-        if log_.outcome() is None:  # it never reached an outcome: it was interrupted
-            return log_.summary_for_resume()
+        earlier = load_transcript(transcript)
+        # No outcome (killed), or cancelled by a shutdown: the run was interrupted.
+        if earlier.outcome is None or earlier.outcome.get("status") == "cancelled":
+            return earlier.summary_for_resume()
     return None
 
 

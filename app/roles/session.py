@@ -109,12 +109,8 @@ async def run_session(
         agent.transcript.close()
         if isinstance(model, str):  # we made the client, so we close its connections
             await llm.aclose()
-    commands = [
-        str(call.arguments.get("command"))
-        for message in agent.history
-        for call in message.tool_calls
-        if call.name == "run" and call.arguments and call.error is None
-    ]
+    # The digest covers the whole run; the history may have been compacted.
+    commands = list(agent.work.commands)
     return SessionResult(outcome=outcome, agent=agent_name, model=llm.name, commands=commands)
 
 

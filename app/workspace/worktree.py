@@ -7,6 +7,7 @@ explicitly, so a `.git` file or directory an agent planted in its worktree is ne
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import logging
 import re
@@ -39,6 +40,17 @@ def branch_name(issue_number: int, title: str) -> str:
     return f"swarm/{issue_number}-{slugify(title)}"
 
 
+# git does not survive two commands changing one repository at once (a fetch reading the
+# worktrees' HEADs while `worktree add` writes one fails with "bad object"). The mirror is this
+# machine's private cache, so its few short writes take turns inside the process; agents never
+# wait on each other for anything else.
+_MIRROR_TURNS: dict[Path, asyncio.Lock] = {}
+
+
+def _turn(path: Path) -> asyncio.Lock:
+    return _MIRROR_TURNS.setdefault(path, asyncio.Lock())
+
+
 class Mirror:
     """A bare mirror of one repository, under `<data>/mirrors/<owner>/<name>.git`."""
 
@@ -48,6 +60,10 @@ class Mirror:
         self.worktrees_root = data_dir / "worktrees" / full_name
 
     async def fetch(self, clone_url: str, token: str | None) -> None:
+        async with _turn(self.path):
+            await self._fetch(clone_url, token)
+
+    async def _fetch(self, clone_url: str, token: str | None) -> None:
         if not (self.path / "HEAD").exists():
             self.path.mkdir(parents=True, exist_ok=True)
             await git("init", "--bare", "-q", str(self.path))
@@ -67,6 +83,10 @@ class Mirror:
 
     async def worktree(self, name: str, branch: str, start: str) -> Worktree:
         """A fresh worktree at `start` on a local branch `branch` (an old one is replaced)."""
+        async with _turn(self.path):
+            return await self._worktree(name, branch, start)
+
+    async def _worktree(self, name: str, branch: str, start: str) -> Worktree:
         path = self.worktrees_root / name
         if path.exists():
             await git(
