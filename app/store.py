@@ -138,7 +138,35 @@ class Store:
         self.engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)
 
     def create_tables(self) -> None:
+        if self.engine.dialect.name == "postgresql":
+            self._create_database_if_missing()
+        if self.engine.dialect.name == "sqlite":
+            # Write-ahead logging is a property of the file, so DBOS's connections to it use it
+            # too: readers stop blocking the writer, and a commit is one append, not a journal.
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         metadata.create_all(self.engine)
+
+    def _create_database_if_missing(self) -> None:
+        """A fresh PostgreSQL database for a new deployment, as DBOS would make it."""
+        try:
+            with self.engine.connect():
+                return
+        except sa.exc.OperationalError as exc:
+            if "does not exist" not in str(exc):
+                raise
+        name = self.engine.url.database
+        admin = sa.create_engine(
+            self.engine.url.set(database="postgres"), isolation_level="AUTOCOMMIT"
+        )
+        try:
+            with admin.connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        except sa.exc.ProgrammingError as exc:  # created meanwhile by another process
+            if "already exists" not in str(exc):
+                raise
+        finally:
+            admin.dispose()
 
     async def _run(self, fn: Callable[[sa.Connection], T]) -> T:
         def in_transaction() -> T:

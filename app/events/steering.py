@@ -26,6 +26,8 @@ async def on_comment(delivery: Delivery) -> str:
     event = IssueCommentEvent.model_validate(delivery.payload)
     if event.comment.user.is_bot:
         return "ignored: a bot's comment"
+    if "/swarm" not in event.comment.body.lower() and "@" not in event.comment.body:
+        return "ignored: no command"  # most comments: no need to ask who we are
     identity = await steps.app_identity()
     command = parse_command(event.comment.body, identity)
     if command is None:

@@ -15,6 +15,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from app import metrics
+from app.events.handlers import ROUTER
+from app.events.router import Delivery
 from app.flows.delivery import handle_delivery
 from app.runtime import current
 from app.web.signature import is_valid_signature
@@ -55,6 +57,10 @@ async def receive_webhook(request: Request) -> JSONResponse:
     if not isinstance(payload, dict):
         return _answer(400, "body is not a JSON object", event=event, outcome="bad_request")
 
+    if not ROUTER.handlers_for(Delivery(delivery_id, event, payload)):
+        # Nobody handles it: acknowledged, and nothing written (most of a busy repository's
+        # traffic — pushes, statuses — ends here).
+        return _answer(202, "ignored: no handler", event=event, outcome="ignored")
     queue = current().events
     assert queue is not None
     with SetWorkflowID(delivery_id):
