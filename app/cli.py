@@ -117,10 +117,12 @@ def doctor() -> None:
 
 def _mount_subcommands() -> None:
     from app.agent.runner import agent_cli
+    from app.simulator.github.cli import simulator_cli
     from app.simulator.models import model_server_cli
 
     cli.add_typer(agent_cli, name="agent", help="Run one agent on a local checkout.")
     cli.add_typer(model_server_cli, name="model-server", help="The scripted model server.")
+    cli.add_typer(simulator_cli, name="simulator", help="The GitHub simulator.")
 
 
 def main() -> None:
