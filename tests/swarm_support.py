@@ -134,3 +134,21 @@ class SwarmProcess:
         if self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(30)
+
+
+def push_file(stack: LocalStack, token: str, path: str, content: str, message: str) -> None:
+    """Commit one file to main as a person would: clone over HTTP, commit, push."""
+    import subprocess
+
+    from app.workspace.git import auth_env
+
+    assert stack.simulator is not None
+    url = f"{stack.simulator.url}/{OWNER}/{REPO}.git"
+    work = stack.root / f"clone-{len(list(stack.root.glob('clone-*')))}"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(stack.root), **auth_env(token)}
+    subprocess.run(["git", "clone", "-q", url, str(work)], env=env, check=True)
+    (work / path).parent.mkdir(parents=True, exist_ok=True)
+    (work / path).write_text(content)
+    git = ["git", "-C", str(work), "-c", "user.name=octo", "-c", "user.email=octo@example.com"]
+    subprocess.run([*git, "commit", "-qam", message], env=env, check=True)
+    subprocess.run([*git, "push", "-q", "origin", "HEAD:main"], env=env, check=True)

@@ -39,8 +39,3 @@ async def budget_check(repo: str, goal_number: int, config: dict[str, object]) -
     budgets = Budgets.model_validate(config.get("budgets") or {})
     goal = await spent_on_goal(repo, goal_number)
     return tokens_left(budgets, goal, await current().store.repo_usage(repo))
-
-
-async def budget_left(repo: str, goal_number: int, config: dict[str, object]) -> int:
-    left, _ = await budget_check(repo, goal_number, config)
-    return left

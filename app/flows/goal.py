@@ -28,7 +28,8 @@ from app.workspace.worktree import branch_name
 
 log = logging.getLogger(__name__)
 
-ACTIVE = {"queued", "working"}
+ACTIVE = {"queued", "working"}  # an agent is (about to be) at work on it
+WAITED_FOR = ACTIVE | {"subgoal"}  # the goal waits for these to end
 LANDED_ENOUGH = {"pr_open", "done"}  # until the merge gate exists, an open PR unblocks
 WAIT_FOR_GO_SECONDS = 14 * 24 * 3600
 WAKE_SECONDS = 300  # re-check state now and then even if a message was lost
@@ -165,9 +166,34 @@ async def active_in_repo(repo: str) -> int:
 @DBOS.workflow(name="goal")
 async def goal_workflow(
     installation_id: int, repo: str, number: int, title: str, requested_by: str,
-    plan_only: bool, replan: str = "", resume: bool = False,
+    plan_only: bool, replan: str = "", resume: bool = False, depth: int = 1, parent: str = "",
 ) -> str:  # fmt: skip
+    """Plan, create, schedule. `depth` > 1 marks a sub-goal, a task too big for one worker,
+    planned on its own; it reports to its `parent` goal's workflow when it ends."""
     me = DBOS.workflow_id or goal_workflow_id(repo, number)
+    state = await _run_goal(
+        installation_id, repo, number, title, requested_by, plan_only, replan, resume, depth, me
+    )
+    if parent:
+        await finish_subgoal(repo, number, state)
+        await DBOS.send_async(parent, {"kind": "task", "number": number}, GOAL_TOPIC)
+    return state
+
+
+@DBOS.step(name="store.finish_subgoal")
+async def finish_subgoal(repo: str, number: int, state: str) -> None:
+    """The parent's task row for a sub-goal follows the sub-goal's outcome."""
+    done = state == "prs_open"
+    await current().store.update_task(
+        repo, number, state="pr_open" if done else "failed",
+        note="" if done else f"its sub-goal ended {state.replace('_', ' ')}",
+    )  # fmt: skip
+
+
+async def _run_goal(
+    installation_id: int, repo: str, number: int, title: str, requested_by: str,
+    plan_only: bool, replan: str, resume: bool, depth: int, me: str,
+) -> str:  # fmt: skip
     await record_goal(installation_id, repo, number, title, requested_by, me)
     loaded = await load_config(installation_id, repo)
     if "error" in loaded:
@@ -178,7 +204,7 @@ async def goal_workflow(
     config: dict[str, Any] = loaded["config"]
 
     if not resume:
-        created = await _plan(installation_id, repo, number, config, plan_only, replan)
+        created = await _plan(installation_id, repo, number, config, plan_only, replan, depth)
         if created is not None:
             return created
     return await _schedule(installation_id, repo, number, config, me)
@@ -186,7 +212,7 @@ async def goal_workflow(
 
 async def _plan(
     installation_id: int, repo: str, number: int, config: dict[str, Any], plan_only: bool,
-    feedback: str,
+    feedback: str, depth: int,
 ) -> str | None:  # fmt: skip
     """Plan and create the tasks; a final state when the goal ends here, else None."""
     await set_goal_state(repo, number, "planning")
@@ -220,7 +246,22 @@ async def _plan(
             installation_id, repo, number, task.model_dump(), dependencies
         )
     await set_goal_state(repo, number, "working")
+    for task in plan.ordered():
+        if task.too_big and depth < int(config["plan_depth"]) and not task.depends_on:
+            await _start_subgoal(installation_id, repo, numbers[task.key], task.title, depth)
     return None
+
+
+async def _start_subgoal(
+    installation_id: int, repo: str, number: int, title: str, depth: int
+) -> None:
+    """A task too big for one worker is planned on its own, one level deeper."""
+    await steps.update_task_state(repo, number, "subgoal", goal_workflow_id(repo, number))
+    with SetWorkflowID(goal_workflow_id(repo, number)):
+        await DBOS.start_workflow_async(
+            goal_workflow, installation_id, repo, number, title, "swarm", False, "", False,
+            depth + 1, DBOS.workflow_id or "",
+        )  # fmt: skip
 
 
 async def _wait_for_go(repo: str, number: int) -> bool:
@@ -251,7 +292,7 @@ async def _schedule(
             if t["state"] == "planned"
             and all(states.get(dep) in LANDED_ENOUGH for dep in t["depends_on"])
         ]  # fmt: skip
-        active = [t for t in tasks if t["state"] in ACTIVE]
+        active = [t for t in tasks if t["state"] in WAITED_FOR]
         if ready:
             left, why = await budget_check(repo, number, config)
             if left <= 0:
@@ -275,12 +316,15 @@ async def _schedule(
         await DBOS.recv_async(GOAL_TOPIC, timeout_seconds=WAKE_SECONDS)
 
     tasks = await load_tasks(repo, number)
-    if all(t["state"] in LANDED_ENOUGH for t in tasks):
+    waiting = [f"#{t['number']} ({t['state']})" for t in tasks if t["state"] not in LANDED_ENOUGH]
+    if not waiting:
         state, note = "prs_open", "Every task has its pull request."
+    elif any(t["state"] == "budget_exhausted" for t in tasks):
+        _, why = await budget_check(repo, number, config)
+        why = why or "an agent spent its share of the budget"
+        state = "budget_exhausted"
+        note = f"Stopped: {why}. Raise it in `{CONFIG_PATH}`, then `/swarm retry`."
     else:
-        waiting = [
-            f"#{t['number']} ({t['state']})" for t in tasks if t["state"] not in LANDED_ENOUGH
-        ]
         state, note = "incomplete", f"Not done: {', '.join(waiting)}. `/swarm retry` to go on."
     await set_goal_state(repo, number, state, note)
     await steps.refresh_status(installation_id, repo, number)

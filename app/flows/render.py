@@ -15,6 +15,7 @@ STATE_ICONS = {
     "queued": "🕒 queued",
     "working": "🛠️ working",
     "pr_open": "🔎 pull request open",
+    "subgoal": "🧩 planned as a sub-goal",
     "done": "✅ done",
     "failed": "❌ failed",
     "stopped": "⏹️ stopped",

@@ -12,7 +12,7 @@ import logging
 from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
 from app.flows import steps
-from app.flows.budget import budget_left
+from app.flows.budget import budget_check
 from app.flows.render import pr_body
 from app.github import ops
 from app.github.ops import RepoRef
@@ -118,9 +118,9 @@ async def task_workflow(
 ) -> str:
     """Run a worker for the task (with `instructions` for a follow-up) and open its PR."""
     task = await steps.load_task(repo, number)
-    left = await budget_left(repo, task["goal_number"], config)  # type: ignore[arg-type]
+    left, why = await budget_check(repo, int(task["goal_number"]), config)  # type: ignore[call-overload]
     if left <= 0:
-        await update_task(repo, number, {"state": "budget_exhausted", "note": "budget spent"})
+        await update_task(repo, number, {"state": "budget_exhausted", "note": why})
         return await _finish(installation_id, repo, task, goal_workflow, "budget_exhausted")
     await update_task(repo, number, {"state": "working", "note": ""})
     await steps.refresh_status(installation_id, repo, task["goal_number"])  # type: ignore[arg-type]
