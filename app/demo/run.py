@@ -142,7 +142,7 @@ def collect(octo: GitHub, goal_number: int) -> DemoResult:
     """What the swarm made, read back through the GitHub API as the maintainer sees it."""
     goal, tasks = snapshot(goal_number)
     result = DemoResult(goal={"number": goal_number, "state": goal.state if goal else "missing"})
-    subs = octo.rest.issues.list_sub_issues(OWNER, REPO, goal_number).parsed_data
+    subs: list[Any] = list(octo.rest.issues.list_sub_issues(OWNER, REPO, goal_number).parsed_data)
     linked = {issue.number for issue in subs}
     for task in tasks:
         result.tasks.append(

@@ -7,13 +7,13 @@ a reaction at once and answered with a comment when done.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from app.events.command_text import Command, parse_command
 from app.events.payloads import Event, IssueCommentEvent, IssueEvent
 from app.events.router import Delivery, Router
 from app.events.trigger import permitted_sender
 from app.flows import commands, steps
+from app.flows.commands import Target
 from app.flows.goal import goal_workflow_id, load_config, start_goal
 from app.flows.task import enqueue_task, task_workflow_id
 
@@ -48,13 +48,13 @@ async def on_comment(delivery: Delivery) -> str:
 
 async def _execute(
     delivery: Delivery, installation: int, repo: str, event: IssueCommentEvent,
-    command: Command, target: dict[str, Any],
+    command: Command, target: Target,
 ) -> str:  # fmt: skip
     assert event.sender is not None
     by = event.sender.login
-    if target["kind"] == "none":
+    if target.kind == "none":
         return "this issue is not part of a swarm goal: label it `swarm` to start one."
-    if target["kind"] == "goal":
+    if target.kind == "goal":
         return await _on_goal(delivery, installation, repo, event.issue.number, command, by)
     return await _on_task(delivery, installation, repo, target, command, by)
 
@@ -94,13 +94,12 @@ async def _on_goal(
 
 
 async def _on_task(
-    delivery: Delivery, installation: int, repo: str, target: dict[str, Any], command: Command,
-    by: str,
-) -> str:  # fmt: skip
-    number, goal_number = int(target["number"]), int(target["goal_number"])
+    delivery: Delivery, installation: int, repo: str, target: Target, command: Command, by: str
+) -> str:
+    number, goal_number = target.number, target.goal_number
     if command.verb == "status":
         await steps.refresh_status(installation, repo, goal_number)
-        return f"task #{number} is {target['state'].replace('_', ' ')}; see #{goal_number}."
+        return f"task #{number} is {target.state.replace('_', ' ')}; see #{goal_number}."
     if command.verb == "stop":
         answer = await commands.stop_task(repo, number, by)
         await steps.refresh_status(installation, repo, goal_number)
@@ -117,13 +116,13 @@ async def follow_up(
     delivery: Delivery, installation: int, repo: str, number: int, goal_number: int, by: str,
     instructions: str,
 ) -> str:  # fmt: skip
-    loaded = await load_config(installation, repo)
-    if "error" in loaded:
-        return f"cannot start: {loaded['error']}"
+    config = await load_config(installation, repo)
+    if isinstance(config, str):
+        return f"cannot start: {config}"
     run = task_workflow_id(repo, number, delivery.id)
     await steps.update_task_state(repo, number, "queued", run)
     await enqueue_task(
-        installation, repo, number, goal_workflow_id(repo, goal_number), loaded["config"], run,
+        installation, repo, number, goal_workflow_id(repo, goal_number), config, run,
         instructions=instructions, requested_by=by,
     )  # fmt: skip
     await steps.refresh_status(installation, repo, goal_number)
@@ -143,7 +142,7 @@ async def on_review(delivery: Delivery) -> str:
     assert event.installation and event.repository and event.sender
     repo, installation = event.repository.full_name, event.installation.id
     target = await commands.find_target(repo, int(pull.get("number", 0)))
-    if target["kind"] != "task":
+    if target.kind != "task":
         return "ignored: not a swarm pull request"
     comments = await steps.review_comments(
         installation, repo, int(pull["number"]), int(review.get("id", 0))
@@ -151,8 +150,8 @@ async def on_review(delivery: Delivery) -> str:
     text = "\n\n".join(filter(None, [review.get("body") or "", *comments])) or "(no text)"
     instructions = f"A review on the pull request requests changes:\n\n{text}"
     return await follow_up(
-        delivery, installation, repo, int(target["number"]), int(target["goal_number"]),
-        event.sender.login, instructions,
+        delivery, installation, repo, target.number, target.goal_number, event.sender.login,
+        instructions,
     )  # fmt: skip
 
 
@@ -167,7 +166,7 @@ async def on_unlabeled(delivery: Delivery) -> str:
     assert event.installation and event.repository and event.sender
     repo = event.repository.full_name
     target = await commands.find_target(repo, event.issue.number)
-    if target["kind"] != "goal" or target["state"] in {"stopped", "prs_open"}:
+    if target.kind != "goal" or target.state in {"stopped", "prs_open"}:
         return "ignored: no running goal"
     for task_number in await commands.stop_goal(repo, event.issue.number, event.sender.login):
         await commands.stop_task(repo, task_number, event.sender.login)

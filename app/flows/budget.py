@@ -35,7 +35,6 @@ async def spent_on_goal(repo: str, goal_number: int) -> tuple[int, float]:
 
 
 @DBOS.step(name="budget.check")
-async def budget_check(repo: str, goal_number: int, config: dict[str, object]) -> tuple[int, str]:
-    budgets = Budgets.model_validate(config.get("budgets") or {})
+async def budget_check(repo: str, goal_number: int, budgets: Budgets) -> tuple[int, str]:
     goal = await spent_on_goal(repo, goal_number)
     return tokens_left(budgets, goal, await current().store.repo_usage(repo))

@@ -6,6 +6,8 @@ Each runs inside the delivery's workflow, so a redelivered comment does nothing 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import Literal
 
 from dbos import DBOS
 
@@ -84,16 +86,24 @@ async def redirect_planner(repo: str, number: int, by: str, text: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Target:
+    """What an issue or pull request is to the swarm."""
+
+    kind: Literal["goal", "task", "none"]
+    number: int = 0  # the goal's or the task's issue
+    goal_number: int = 0
+    state: str = ""
+
+
 @DBOS.step(name="store.find_target")
-async def find_target(repo: str, number: int) -> dict[str, object]:
-    """What the issue or pull request `number` is to the swarm: a goal, a task, or nothing."""
+async def find_target(repo: str, number: int) -> Target:
+    """A goal, a task (found by its issue or its pull request), or nothing."""
     store = current().store
     goal = await store.goal(repo, number)
     if goal is not None:
-        return {"kind": "goal", "state": goal.state, "title": goal.title,
-                "installation_id": goal.installation_id}  # fmt: skip
+        return Target("goal", goal.number, goal.number, goal.state)
     task: Task | None = await store.task(repo, number) or await store.task_by_pr(repo, number)
     if task is not None:
-        return {"kind": "task", "number": task.number, "goal_number": task.goal_number,
-                "state": task.state, "pr_number": task.pr_number or 0}  # fmt: skip
-    return {"kind": "none"}
+        return Target("task", task.number, task.goal_number, task.state)
+    return Target("none")

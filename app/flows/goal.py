@@ -10,7 +10,6 @@ maintainers' commands (`/swarm go`, `stop`, `retry`) reach it the same way. Star
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
@@ -18,10 +17,11 @@ from app.flows import steps
 from app.flows.budget import budget_check
 from app.flows.render import plan_comment, task_issue_body, task_marker_key
 from app.flows.task import GOAL_TOPIC, enqueue_task, task_workflow_id
+from app.flows.work import PlanResult, run_planner
 from app.github import ops
 from app.github.ops import RepoRef, marker
-from app.repo_config import CONFIG_PATH, RepoConfigError, parse_repo_config
-from app.roles.plan import Plan, PlanTask
+from app.repo_config import CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config
+from app.roles.plan import PlanTask
 from app.runtime import current
 from app.store import Task
 from app.workspace.worktree import branch_name
@@ -60,16 +60,16 @@ async def goal_state(repo: str, number: int) -> str:
 
 
 @DBOS.step(name="github.repo_config", retries_allowed=True, max_attempts=3)
-async def load_config(installation_id: int, repo: str) -> dict[str, Any]:
-    """The repository's config from its default branch: {"config": …} or {"error": …}."""
+async def load_config(installation_id: int, repo: str) -> RepoConfig | str:
+    """The repository's config from its default branch, or what is wrong with it."""
     gh = current().github.installation(installation_id)
     ref = RepoRef.parse(repo)
     info = await ops.repo_info(gh, ref)
     text = await ops.file_text(gh, ref, CONFIG_PATH, info.default_branch)
     try:
-        return {"config": parse_repo_config(text).model_dump()}
+        return parse_repo_config(text)
     except RepoConfigError as exc:
-        return {"error": str(exc)}
+        return str(exc)
 
 
 @DBOS.step(name="github.goal_text")
@@ -82,12 +82,9 @@ async def goal_text(installation_id: int, repo: str, number: int) -> str:
 
 @DBOS.step(name="agent.planner")
 async def plan_step(
-    installation_id: int, repo: str, number: int, text: str, config: dict[str, Any],
+    installation_id: int, repo: str, number: int, text: str, config: RepoConfig,
     token_budget: int, run_name: str,
-) -> dict[str, Any]:  # fmt: skip
-    from app.flows.work import run_planner
-    from app.repo_config import RepoConfig
-
+) -> PlanResult:  # fmt: skip
     runtime = current()
     result = await run_planner(
         runtime,
@@ -95,26 +92,23 @@ async def plan_step(
         repo=repo,
         number=number,
         goal_text=text,
-        config=RepoConfig.model_validate(config),
+        config=config,
         token_budget=token_budget,
         run_name=run_name,
     )
-    report = result["report"]
-    assert isinstance(report, dict)
-    await runtime.store.add_goal_usage(
-        repo, number, int(report["tokens"]), float(report["cost_usd"])
-    )
+    await runtime.store.add_goal_usage(repo, number, result.report.tokens, result.report.cost_usd)
     return result
 
 
 @DBOS.workflow(name="planner")
 async def planner_workflow(
-    installation_id: int, repo: str, number: int, config: dict[str, Any], feedback: str
-) -> dict[str, Any]:
-    """The planner as its own queued workflow, so that it counts against agent capacity."""
-    left, why = await budget_check(repo, number, config)
+    installation_id: int, repo: str, number: int, config: RepoConfig, feedback: str
+) -> PlanResult | str:
+    """The planner as its own queued workflow, so that it counts against agent capacity.
+    Returns the plan and its run, or why no planner ran (a spent budget)."""
+    left, why = await budget_check(repo, number, config.budgets)
     if left <= 0:
-        return {"plan": None, "report": {"status": "budget_exhausted", "reason": why}}
+        return why
     text = await goal_text(installation_id, repo, number)
     if feedback:
         text += f"\n\n## Maintainer's direction\n{feedback}"
@@ -124,14 +118,12 @@ async def planner_workflow(
 
 @DBOS.step(name="github.create_task", retries_allowed=True, max_attempts=3)
 async def create_task(
-    installation_id: int, repo: str, goal_number: int, task: dict[str, Any],
-    dependencies: list[int],
-) -> int:  # fmt: skip
+    installation_id: int, repo: str, goal_number: int, planned: PlanTask, dependencies: list[int]
+) -> int:
     """The task's sub-issue: found by its marker if a replay made it already, else created."""
     runtime = current()
     gh = runtime.github.installation(installation_id)
     ref = RepoRef.parse(repo)
-    planned = PlanTask.model_validate(task)
     tag = marker("task", task_marker_key(goal_number, planned.key))
     number = await ops.find_issue_by_marker(gh, ref, "swarm:task", tag)
     if number is None:
@@ -154,8 +146,8 @@ async def create_task(
 
 
 @DBOS.step(name="store.tasks")
-async def load_tasks(repo: str, goal_number: int) -> list[dict[str, Any]]:
-    return [dict(t.__dict__) for t in await current().store.tasks_of(repo, goal_number)]
+async def load_tasks(repo: str, goal_number: int) -> list[Task]:
+    return await current().store.tasks_of(repo, goal_number)
 
 
 @DBOS.step(name="store.active_in_repo")
@@ -195,13 +187,12 @@ async def _run_goal(
     plan_only: bool, replan: str, resume: bool, depth: int, me: str,
 ) -> str:  # fmt: skip
     await record_goal(installation_id, repo, number, title, requested_by, me)
-    loaded = await load_config(installation_id, repo)
-    if "error" in loaded:
-        note = f"{loaded['error']}. Fix `{CONFIG_PATH}` on the default branch, then `/swarm retry`."
+    config = await load_config(installation_id, repo)
+    if isinstance(config, str):
+        note = f"{config}. Fix `{CONFIG_PATH}` on the default branch, then `/swarm retry`."
         await set_goal_state(repo, number, "invalid_config", note)
         await steps.refresh_status(installation_id, repo, number)
         return "invalid_config"
-    config: dict[str, Any] = loaded["config"]
 
     if not resume:
         created = await _plan(installation_id, repo, number, config, plan_only, replan, depth)
@@ -211,7 +202,7 @@ async def _run_goal(
 
 
 async def _plan(
-    installation_id: int, repo: str, number: int, config: dict[str, Any], plan_only: bool,
+    installation_id: int, repo: str, number: int, config: RepoConfig, plan_only: bool,
     feedback: str, depth: int,
 ) -> str | None:  # fmt: skip
     """Plan and create the tasks; a final state when the goal ends here, else None."""
@@ -225,14 +216,16 @@ async def _plan(
             planner_workflow, installation_id, repo, number, config, feedback
         )
     result = await handle.get_result()
-    if result.get("plan") is None:
-        report = result.get("report") or {}
-        state = "budget_exhausted" if report.get("status") == "budget_exhausted" else "failed"
-        why = report.get("reason") or "the planner did not hand in a valid plan"
+    plan = None if isinstance(result, str) else result.plan
+    if plan is None:
+        if isinstance(result, str):
+            state, why = "budget_exhausted", result
+        else:
+            state = "budget_exhausted" if result.report.status == "budget_exhausted" else "failed"
+            why = result.report.reason or "the planner did not hand in a valid plan"
         await set_goal_state(repo, number, state, f"No plan: {why}. `/swarm retry` to try again.")
         await steps.refresh_status(installation_id, repo, number)
         return state
-    plan = Plan.model_validate(result["plan"])
     if plan_only:
         await steps.comment(installation_id, repo, number, "plan", str(number), plan_comment(plan))
         await set_goal_state(repo, number, "awaiting_go", "The plan is posted: `/swarm go`.")
@@ -242,12 +235,10 @@ async def _plan(
     numbers: dict[str, int] = {}
     for task in plan.ordered():
         dependencies = [numbers[key] for key in task.depends_on]
-        numbers[task.key] = await create_task(
-            installation_id, repo, number, task.model_dump(), dependencies
-        )
+        numbers[task.key] = await create_task(installation_id, repo, number, task, dependencies)
     await set_goal_state(repo, number, "working")
     for task in plan.ordered():
-        if task.too_big and depth < int(config["plan_depth"]) and not task.depends_on:
+        if task.too_big and depth < config.plan_depth and not task.depends_on:
             await _start_subgoal(installation_id, repo, numbers[task.key], task.title, depth)
     return None
 
@@ -278,7 +269,7 @@ async def _wait_for_go(repo: str, number: int) -> bool:
 
 
 async def _schedule(
-    installation_id: int, repo: str, number: int, config: dict[str, Any], me: str
+    installation_id: int, repo: str, number: int, config: RepoConfig, me: str
 ) -> str:
     """Queue every ready task within the limits; wake on each task's end; stop when none is left."""
     while True:
@@ -286,15 +277,14 @@ async def _schedule(
             await steps.refresh_status(installation_id, repo, number)
             return "stopped"
         tasks = await load_tasks(repo, number)
-        states = {t["number"]: t["state"] for t in tasks}
+        states = {t.number: t.state for t in tasks}
         ready = [
             t for t in tasks
-            if t["state"] == "planned"
-            and all(states.get(dep) in LANDED_ENOUGH for dep in t["depends_on"])
+            if t.state == "planned" and all(states.get(d) in LANDED_ENOUGH for d in t.depends_on)
         ]  # fmt: skip
-        active = [t for t in tasks if t["state"] in WAITED_FOR]
+        active = [t for t in tasks if t.state in WAITED_FOR]
         if ready:
-            left, why = await budget_check(repo, number, config)
+            left, why = await budget_check(repo, number, config.budgets)
             if left <= 0:
                 await set_goal_state(
                     repo, number, "budget_exhausted",
@@ -302,13 +292,13 @@ async def _schedule(
                 )  # fmt: skip
                 await steps.refresh_status(installation_id, repo, number)
                 return "budget_exhausted"
-            slots = int(config["max_agents"]) - await active_in_repo(repo)
+            slots = config.max_agents - await active_in_repo(repo)
             for task in ready[: max(0, slots)]:
                 # A retried goal's runs carry its tag, so they are new runs, not the old ones.
                 tag = me.removeprefix(goal_workflow_id(repo, number)).lstrip(":")
-                run = task_workflow_id(repo, task["number"], tag)
-                await steps.update_task_state(repo, task["number"], "queued", run)
-                await enqueue_task(installation_id, repo, task["number"], me, config, run)
+                run = task_workflow_id(repo, task.number, tag)
+                await steps.update_task_state(repo, task.number, "queued", run)
+                await enqueue_task(installation_id, repo, task.number, me, config, run)
             active += ready[: max(0, slots)]
         await steps.refresh_status(installation_id, repo, number)
         if not active and not ready:
@@ -316,11 +306,11 @@ async def _schedule(
         await DBOS.recv_async(GOAL_TOPIC, timeout_seconds=WAKE_SECONDS)
 
     tasks = await load_tasks(repo, number)
-    waiting = [f"#{t['number']} ({t['state']})" for t in tasks if t["state"] not in LANDED_ENOUGH]
+    waiting = [f"#{t.number} ({t.state})" for t in tasks if t.state not in LANDED_ENOUGH]
     if not waiting:
         state, note = "prs_open", "Every task has its pull request."
-    elif any(t["state"] == "budget_exhausted" for t in tasks):
-        _, why = await budget_check(repo, number, config)
+    elif any(t.state == "budget_exhausted" for t in tasks):
+        _, why = await budget_check(repo, number, config.budgets)
         why = why or "an agent spent its share of the budget"
         state = "budget_exhausted"
         note = f"Stopped: {why}. Raise it in `{CONFIG_PATH}`, then `/swarm retry`."

@@ -6,16 +6,28 @@ recorded as they are and a replay never repeats a completed write.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
 from dbos import DBOS
+from githubkit import GitHub
+from githubkit_schemas.latest.models import PullRequestReviewComment
 
 from app.github import ops
 from app.github.ops import RepoRef
 from app.runtime import current
+from app.store import Task
 
-GITHUB_STEP = {"retries_allowed": True, "max_attempts": 3, "interval_seconds": 2.0}
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def _gh(installation_id: int):  # type: ignore[no-untyped-def]
+def github_step(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """A GitHub write: retried (after githubkit's own retries) since each one is idempotent."""
+    return DBOS.step(name=name, retries_allowed=True, max_attempts=3, interval_seconds=2.0)
+
+
+def _gh(installation_id: int) -> GitHub:
     return current().github.installation(installation_id)
 
 
@@ -24,22 +36,26 @@ async def permission_of(installation_id: int, repo: str, login: str) -> str:
     return await ops.permission_of(_gh(installation_id), RepoRef.parse(repo), login)
 
 
-@DBOS.step(name="github.ensure_labels", **GITHUB_STEP)
+@github_step("github.ensure_labels")
 async def ensure_labels(installation_id: int, repo: str) -> list[str]:
     return await ops.ensure_labels(_gh(installation_id), RepoRef.parse(repo))
 
 
-@DBOS.step(name="github.react_issue", **GITHUB_STEP)
-async def react_to_issue(installation_id: int, repo: str, number: int, content: str) -> None:
+@github_step("github.react_issue")
+async def react_to_issue(
+    installation_id: int, repo: str, number: int, content: ops.Reaction
+) -> None:
     await ops.react_to_issue(_gh(installation_id), RepoRef.parse(repo), number, content)
 
 
-@DBOS.step(name="github.react_comment", **GITHUB_STEP)
-async def react_to_comment(installation_id: int, repo: str, comment_id: int, content: str) -> None:
+@github_step("github.react_comment")
+async def react_to_comment(
+    installation_id: int, repo: str, comment_id: int, content: ops.Reaction
+) -> None:
     await ops.react_to_comment(_gh(installation_id), RepoRef.parse(repo), comment_id, content)
 
 
-@DBOS.step(name="github.upsert_comment", **GITHUB_STEP)
+@github_step("github.upsert_comment")
 async def upsert_comment(
     installation_id: int, repo: str, number: int, kind: str, key: str, body: str
 ) -> int:
@@ -49,14 +65,14 @@ async def upsert_comment(
 
 
 @DBOS.step(name="store.load_task")
-async def load_task(repo: str, number: int) -> dict[str, object]:
+async def load_task(repo: str, number: int) -> Task:
     task = await current().store.task(repo, number)
     if task is None:
         raise KeyError(f"no task {repo}#{number}")
-    return dict(task.__dict__)
+    return task
 
 
-@DBOS.step(name="github.status_comment", **GITHUB_STEP)
+@github_step("github.status_comment")
 async def refresh_status(installation_id: int, repo: str, goal_number: int) -> None:
     """Rewrite the goal's one status comment from the store (in place, found by its marker)."""
     from app.flows.render import status_comment
@@ -71,7 +87,7 @@ async def refresh_status(installation_id: int, repo: str, goal_number: int) -> N
     )
 
 
-@DBOS.step(name="github.comment", **GITHUB_STEP)
+@github_step("github.comment")
 async def comment(
     installation_id: int, repo: str, number: int, kind: str, key: str, body: str
 ) -> int:
@@ -95,7 +111,7 @@ async def app_identity() -> str:
     return (await current().github.identity()).slug
 
 
-@DBOS.step(name="github.review_comments", **GITHUB_STEP)
+@github_step("github.review_comments")
 async def review_comments(
     installation_id: int, repo: str, pr_number: int, review_id: int
 ) -> list[str]:
@@ -103,6 +119,7 @@ async def review_comments(
     ref = RepoRef.parse(repo)
     gh = _gh(installation_id)
     found = []
+    comment: PullRequestReviewComment
     async for comment in gh.rest.paginate(
         gh.rest.pulls.async_list_review_comments,
         owner=ref.owner,
@@ -110,7 +127,7 @@ async def review_comments(
         pull_number=pr_number,
     ):
         if comment.pull_request_review_id == review_id:
-            line = comment.line or comment.original_line or ""
+            line: int | str = comment.line or comment.original_line or ""
             found.append(f"{comment.path}:{line}: {comment.body}")
     return found
 

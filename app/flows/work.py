@@ -9,17 +9,18 @@ the fresh agent a summary of where the earlier one was.
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.agent.loop import Agent
 from app.agent.names import agent_name
+from app.agent.tools import WorkspaceTools
 from app.agent.transcript import load_transcript
 from app.github import ops
 from app.github.client import GitHubApp
 from app.github.ops import RepoRef
 from app.repo_config import RepoConfig
-from app.roles.plan import PlanningTools, plan_from_text
+from app.roles.plan import Plan, PlanningTools, plan_from_text
 from app.roles.session import SessionResult, StoreInbox, run_session
 from app.runtime import Runtime
 from app.workspace.worktree import Identity, Mirror, Worktree, protected_matches
@@ -73,8 +74,22 @@ class RunReport:
     pushed: bool = False
     protected_refused: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+    def note(self) -> str:
+        """What the status comment should say about this run, if anything."""
+        notes = []
+        if self.status != "finished":
+            notes.append(f"{self.status}: {self.reason}")
+        if not self.pushed:
+            notes.append("no change was pushed")
+        if self.protected_refused:
+            notes.append(f"protected paths left unchanged: {self.protected_refused}")
+        return "; ".join(notes)
+
+
+@dataclass
+class PlanResult:
+    plan: Plan | None
+    report: RunReport
 
 
 def transcript_path(runtime: Runtime, repo: str, name: str) -> Path:
@@ -179,7 +194,7 @@ async def run_planner(
     config: RepoConfig,
     token_budget: int,
     run_name: str,
-) -> dict[str, object]:
+) -> PlanResult:
     """Plan the goal on a fresh read-only worktree of the default branch."""
     ws = await open_workspace(
         runtime, installation_id, repo, f"plan-{number}", f"swarm/plan-{number}"
@@ -187,7 +202,7 @@ async def run_planner(
     name = agent_name(f"{repo}#{number}", "planner")
     planning: list[PlanningTools] = []
 
-    def with_submit_plan(workspace):  # type: ignore[no-untyped-def]
+    def with_submit_plan(workspace: WorkspaceTools) -> PlanningTools:
         planning.append(PlanningTools(workspace))
         return planning[0]
 
@@ -207,8 +222,4 @@ async def run_planner(
     plan = planning[0].plan if planning else None
     if plan is None and result.outcome.status == "finished":
         plan = plan_from_text(result.outcome.summary)
-    report = _report(result)
-    return {
-        "report": report.as_dict(),
-        "plan": plan.model_dump() if plan else None,
-    }
+    return PlanResult(plan=plan, report=_report(result))

@@ -9,9 +9,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Literal
 
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
+from githubkit_schemas.latest.models import (
+    Issue,
+    IssueComment,
+    Label,
+    PullRequestSimple,
+)
+
+Reaction = Literal["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"]
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +76,12 @@ async def can_write(gh: GitHub, repo: RepoRef, login: str) -> bool:
 
 async def ensure_labels(gh: GitHub, repo: RepoRef) -> list[str]:
     """Create the swarm's labels that the repository lacks; return the names created."""
-    existing = {
-        label.name
-        async for label in gh.rest.paginate(
-            gh.rest.issues.async_list_labels_for_repo, owner=repo.owner, repo=repo.name
-        )
-    }
+    existing: set[str] = set()
+    label: Label
+    async for label in gh.rest.paginate(
+        gh.rest.issues.async_list_labels_for_repo, owner=repo.owner, repo=repo.name
+    ):
+        existing.add(label.name)
     created = []
     for name, (color, description) in SWARM_LABELS.items():
         if name in existing:
@@ -88,7 +97,7 @@ async def ensure_labels(gh: GitHub, repo: RepoRef) -> list[str]:
     return created
 
 
-async def react_to_issue(gh: GitHub, repo: RepoRef, number: int, content: str) -> None:
+async def react_to_issue(gh: GitHub, repo: RepoRef, number: int, content: Reaction) -> None:
     """Add a reaction; GitHub answers 200 instead of 201 when it exists, so replays are safe."""
     await gh.rest.reactions.async_create_for_issue(
         repo.owner,
@@ -98,7 +107,7 @@ async def react_to_issue(gh: GitHub, repo: RepoRef, number: int, content: str) -
     )
 
 
-async def react_to_comment(gh: GitHub, repo: RepoRef, comment_id: int, content: str) -> None:
+async def react_to_comment(gh: GitHub, repo: RepoRef, comment_id: int, content: Reaction) -> None:
     await gh.rest.reactions.async_create_for_issue_comment(
         repo.owner,
         repo.name,
@@ -113,6 +122,7 @@ async def upsert_comment(
     """Create the bot's comment tagged (kind, key), or edit it in place; return its id."""
     tag = marker(kind, key)
     text = f"{body}\n\n{tag}"
+    comment: IssueComment
     async for comment in gh.rest.paginate(
         gh.rest.issues.async_list_comments,
         owner=repo.owner,
@@ -153,11 +163,12 @@ async def file_text(gh: GitHub, repo: RepoRef, path: str, ref: str) -> str | Non
     content = resp.json()
     if not isinstance(content, dict) or content.get("type") != "file":
         return None
-    return base64.b64decode(content.get("content") or "").decode("utf-8", errors="replace")
+    return base64.b64decode(str(content.get("content") or "")).decode("utf-8", errors="replace")
 
 
 async def find_issue_by_marker(gh: GitHub, repo: RepoRef, label: str, tag: str) -> int | None:
     """The number of an issue (open or closed) with `label` whose body carries `tag`."""
+    issue: Issue
     async for issue in gh.rest.paginate(
         gh.rest.issues.async_list_for_repo,
         owner=repo.owner,
@@ -192,6 +203,7 @@ async def issue_id(gh: GitHub, repo: RepoRef, number: int) -> int:
 
 async def ensure_sub_issue(gh: GitHub, repo: RepoRef, parent: int, child: int) -> None:
     """Link `child` under `parent` unless it already is."""
+    sub: Issue
     async for sub in gh.rest.paginate(
         gh.rest.issues.async_list_sub_issues,
         owner=repo.owner,
@@ -219,6 +231,7 @@ async def open_pull_request(
     gh: GitHub, repo: RepoRef, *, head: str, base: str, title: str, body: str
 ) -> PullRequestRef:
     """The open pull request for `head`, updated to `body`; created when there is none."""
+    pr: PullRequestSimple
     async for pr in gh.rest.paginate(
         gh.rest.pulls.async_list,
         owner=repo.owner,
