@@ -18,7 +18,7 @@ from dbos import DBOS
 from app.events.handlers import ROUTER
 from app.events.router import Delivery
 from app.web.app import create_app
-from app.web.server import RunningServer, serve_in_thread
+from app.web.server import ThreadServer, serve_in_thread
 from app.web.signature import is_valid_signature, sign
 from tests.conftest import WEBHOOK_SECRET, make_settings
 
@@ -51,7 +51,7 @@ def recorded(delivery_id: str) -> bool:
 @pytest.fixture
 def ingress_only(
     tmp_path: Path, app_keys: tuple[str, str], database_url: str
-) -> Iterator[RunningServer]:
+) -> Iterator[ThreadServer]:
     """The swarm recording deliveries without handling them (as an ingress replica does)."""
     settings = make_settings(tmp_path, app_keys[0], database_url)
     server = serve_in_thread(create_app(settings, handle_events=False))
@@ -60,7 +60,7 @@ def ingress_only(
 
 
 @pytest.fixture
-def swarm(tmp_path: Path, app_keys: tuple[str, str], sqlite_url: str) -> Iterator[RunningServer]:
+def swarm(tmp_path: Path, app_keys: tuple[str, str], sqlite_url: str) -> Iterator[ThreadServer]:
     settings = make_settings(tmp_path, app_keys[0], sqlite_url)
     server = serve_in_thread(create_app(settings))
     yield server
@@ -80,7 +80,7 @@ def test_signature_is_hmac_sha256_of_the_raw_body() -> None:
 
 
 def test_every_real_delivery_is_recorded_and_a_wrong_signature_is_not(
-    ingress_only: RunningServer,
+    ingress_only: ThreadServer,
 ) -> None:
     assert len(ALL_PAYLOADS) >= 130
     routed = 0
@@ -101,7 +101,7 @@ def test_every_real_delivery_is_recorded_and_a_wrong_signature_is_not(
     assert routed >= 20  # labels, comments, reviews, check runs, installations, ping
 
 
-def test_bad_requests_are_refused_before_anything_is_recorded(ingress_only: RunningServer) -> None:
+def test_bad_requests_are_refused_before_anything_is_recorded(ingress_only: ThreadServer) -> None:
     body = b'{"zen": "x"}'
     delivery = str(uuid.uuid4())
     assert post(ingress_only.url, "ping", body, delivery=delivery, signature="").status_code == 401
@@ -120,7 +120,7 @@ def test_bad_requests_are_refused_before_anything_is_recorded(ingress_only: Runn
 
 
 def test_health_reports_the_database_and_metrics_count_deliveries(
-    ingress_only: RunningServer,
+    ingress_only: ThreadServer,
 ) -> None:
     health = httpx.get(f"{ingress_only.url}/healthz")
     assert health.status_code == 200 and health.json()["database"] == "reachable"
@@ -136,7 +136,7 @@ def handled_count(url: str, event: str) -> float:
     return 0.0
 
 
-def test_a_redelivery_is_answered_and_processed_once(swarm: RunningServer) -> None:
+def test_a_redelivery_is_answered_and_processed_once(swarm: ThreadServer) -> None:
     before = handled_count(swarm.url, "ping")
     delivery = str(uuid.uuid4())
     body = (FIXTURES / "ping" / "payload.json").read_bytes()

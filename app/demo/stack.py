@@ -28,7 +28,7 @@ from app.simulator.github.control import SimulatorControl
 from app.simulator.github.server import RunningSimulator, start_simulator
 from app.simulator.models import ScriptedModelServer, start_model_server
 from app.web.app import create_app
-from app.web.server import RunningServer, serve_in_thread
+from app.web.server import ThreadServer, serve_in_thread
 
 WEBHOOK_SECRET = "swarm-local-stack"
 SCRIPTED_MODEL = "openai/scripted"
@@ -59,7 +59,7 @@ class LocalStack:
     env: dict[str, str] = field(default_factory=dict)
     simulator: RunningSimulator | None = None
     models: ScriptedModelServer | None = None
-    swarm: RunningServer | None = None
+    swarm: ThreadServer | None = None
     settings: Settings | None = None
     _saved_env: dict[str, str | None] = field(default_factory=dict)
     _dbos: DBOSClient | None = None
