@@ -40,6 +40,7 @@ class DemoResult:
     pull_requests: list[dict[str, Any]] = field(default_factory=list)
     wall_seconds: float = 0.0
     model_requests: int = 0
+    kept_files: Path | None = None  # with --keep: the repositories, database and transcripts
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -126,6 +127,7 @@ def run_demo(*, as_json: bool = False, keep: bool = False, timeout: float = 600.
             if failure:
                 raise failure[0]
             result = collect(octo, goal_number)
+            result.kept_files = stack.root if keep else None
             result.wall_seconds = time.monotonic() - started
             result.model_requests = len(stack.models.requests()) if stack.models else 0
     finally:
