@@ -1,0 +1,64 @@
+"""The `swarm` command as a user meets it: clear one-line errors, the documented commands."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def swarm(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), **env}
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", *args],
+        cwd=tmp_path,  # no .env here
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({}, "swarm: GITHUB_APP_ID is not set (see README: Settings)"),
+        ({"GITHUB_APP_ID": "twelve"}, "swarm: GITHUB_APP_ID is invalid"),
+        (
+            {"GITHUB_APP_ID": "1", "GITHUB_WEBHOOK_SECRET": "s"},
+            "swarm: GITHUB_APP_PRIVATE_KEY is not set",
+        ),
+        (
+            {"GITHUB_APP_ID": "1", "GITHUB_WEBHOOK_SECRET": "s", "GITHUB_APP_PRIVATE_KEY": "/no"},
+            "swarm: GITHUB_APP_PRIVATE_KEY: neither PEM text nor a readable file",
+        ),
+        (
+            {
+                "GITHUB_APP_ID": "1",
+                "GITHUB_WEBHOOK_SECRET": "s",
+                "GITHUB_APP_PRIVATE_KEY": "/no",
+                "GITHUB_API_URL": "ftp://x",
+            },
+            "swarm: GITHUB_API_URL is invalid",
+        ),
+    ],
+)
+def test_a_bad_setting_stops_serve_with_one_line(
+    tmp_path: Path, env: dict[str, str], message: str
+) -> None:
+    result = swarm(tmp_path, "serve", **env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(message), result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_the_documented_commands_exist(tmp_path: Path) -> None:
+    result = swarm(tmp_path, "--help")
+    assert result.returncode == 0
+    for command in ("serve", "worker", "demo", "doctor", "agent", "simulator", "model-server"):
+        assert command in result.stdout
