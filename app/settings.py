@@ -56,6 +56,12 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
 
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        # git runs in worktrees with their own working directory: relative paths would break.
+        return value.expanduser().resolve()
+
     @property
     def private_key_pem(self) -> str:
         """The App's private key: the variable holds the PEM text itself or a path to it."""

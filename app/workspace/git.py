@@ -28,12 +28,16 @@ SAFE_CONFIG = (
 
 
 class GitError(Exception):
-    def __init__(self, args: list[str], code: int | None, output: str) -> None:
+    """A git command failed; the message names it (credentials redacted) with its output."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)  # one argument, so DBOS can store and re-raise it (pickle)
         self.code = code
-        self.output = output
-        super().__init__(
-            f"git {' '.join(redact(a) for a in args)} failed ({code}): {output[-2000:]}"
-        )
+
+    @classmethod
+    def of(cls, args: list[str], code: int | None, output: str) -> GitError:
+        command = " ".join(redact(a) for a in args)
+        return cls(f"git {command} failed ({code}): {redact(output[-2000:])}", code)
 
 
 def redact(text: str) -> str:
@@ -72,8 +76,10 @@ async def git(
     env: Mapping[str, str] | None = None,
     timeout_s: float = DEFAULT_TIMEOUT_S,
     check: bool = True,
+    strip: bool = True,
 ) -> str:
-    """Run git and return its stdout (stripped); raise GitError on failure or timeout."""
+    """Run git and return its stdout (stripped unless told not to, as porcelain output must
+    not be); raise GitError on failure or timeout."""
     argv = ["git", *SAFE_CONFIG, *args]
     proc = await asyncio.create_subprocess_exec(
         *argv,
@@ -90,9 +96,10 @@ async def git(
         os.killpg(proc.pid, signal.SIGKILL)
         await proc.wait()
         if isinstance(exc, TimeoutError):
-            raise GitError(list(args), None, f"timed out after {timeout_s:.0f} s") from None
+            raise GitError.of(list(args), None, f"timed out after {timeout_s:.0f} s") from None
         raise
-    text = out.decode(errors="replace").strip()
+    text = out.decode(errors="replace")
+    text = text.strip() if strip else text
     if check and proc.returncode != 0:
-        raise GitError(list(args), proc.returncode, err.decode(errors="replace") + text)
+        raise GitError.of(list(args), proc.returncode, err.decode(errors="replace") + text)
     return text

@@ -109,10 +109,12 @@ class Worktree:
     git_dir: Path  # the worktree's own git directory inside the mirror
     branch: str
 
-    async def git(self, *args: str, token: str | None = None, check: bool = True) -> str:
+    async def git(
+        self, *args: str, token: str | None = None, check: bool = True, strip: bool = True
+    ) -> str:
         return await git(
             "--git-dir", str(self.git_dir), "--work-tree", str(self.path), *args,
-            cwd=self.path, env=auth_env(token), check=check,
+            cwd=self.path, env=auth_env(token), check=check, strip=strip,
         )  # fmt: skip
 
     async def head(self) -> str:
@@ -120,7 +122,7 @@ class Worktree:
 
     async def changed_paths(self) -> list[str]:
         """Paths changed in the work tree against HEAD, untracked files included."""
-        out = await self.git("status", "--porcelain", "--untracked-files=all", "-z")
+        out = await self.git("status", "--porcelain", "--untracked-files=all", "-z", strip=False)
         paths = []
         for entry in filter(None, out.split("\0")):
             if len(entry) > 3 and entry[2] == " ":
