@@ -90,29 +90,15 @@ def demo(
 
 @cli.command()
 def doctor() -> None:
-    """Check this machine: settings, database, GitHub, the sandbox, the tools agents need."""
-    import shutil
+    """Check this machine: settings, models, database, GitHub, the sandbox, the tools."""
+    from app.doctor import run_checks
 
-    from app.sandbox.bubblewrap import check_bubblewrap
-
-    problems = 0
-
-    def report(ok: bool, what: str, detail: str = "") -> None:
-        nonlocal problems
-        problems += not ok
-        mark = typer.style("ok  ", fg="green") if ok else typer.style("FAIL", fg="red")
-        typer.echo(f"{mark} {what}{': ' + detail if detail else ''}")
-
-    try:
-        settings = load_settings()
-        report(True, "settings", f"app {settings.github_app_id} at {settings.github_api_url}")
-    except SettingsError as exc:
-        report(False, "settings", str(exc))
-    bwrap = check_bubblewrap()
-    report(bwrap is None, "sandbox (bubblewrap)", bwrap or "agents' commands are isolated")
-    for tool in ("git", "rg"):
-        report(shutil.which(tool) is not None, tool, shutil.which(tool) or "not installed")
-    raise typer.Exit(1 if problems else 0)
+    failed = 0
+    for check in run_checks():
+        failed += not check.ok
+        mark = typer.style("ok  ", fg="green") if check.ok else typer.style("FAIL", fg="red")
+        typer.echo(f"{mark} {check.what}: {check.detail}")
+    raise typer.Exit(1 if failed else 0)
 
 
 def _mount_subcommands() -> None:

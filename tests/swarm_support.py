@@ -21,13 +21,17 @@ FULL = f"{OWNER}/{REPO}"
 
 @contextmanager
 def seeded_stack(
-    tmp_path: Path, script: dict[str, Any], *, in_process: bool = True
+    tmp_path: Path,
+    script: dict[str, Any],
+    *,
+    in_process: bool = True,
+    overrides: dict[str, str] | None = None,
 ) -> Iterator[tuple[LocalStack, GitHub]]:
     """The stack with octo/textkit created; yields it and the maintainer's client.
 
     With `in_process=False` no swarm runs yet: the test starts `swarm serve` processes itself.
     """
-    stack = LocalStack(root=tmp_path, script=script, poll_seconds=0.05)
+    stack = LocalStack(root=tmp_path, script=script, poll_seconds=0.05, overrides=overrides or {})
     with stack.start(start_swarm=in_process):
         maintainer = stack.control.create_user(OWNER)
         stack.control.create_repo(

@@ -62,3 +62,20 @@ def test_the_documented_commands_exist(tmp_path: Path) -> None:
     assert result.returncode == 0
     for command in ("serve", "worker", "demo", "doctor", "agent", "simulator", "model-server"):
         assert command in result.stdout
+
+
+def test_doctor_checks_models_database_and_the_app_against_github(tmp_path: Path) -> None:
+    from app.demo.script import demo_script
+    from app.demo.stack import LocalStack
+
+    with LocalStack(root=tmp_path / "stack", script=demo_script()).start(start_swarm=False) as st:
+        env = {**st.env, "SWARM_JUDGE_MODEL": "anthropic/claude-sonnet-4-5"}
+        result = swarm(tmp_path, "doctor", **env)
+    lines = result.stdout.splitlines()
+    assert "ok   GitHub App: swarm[bot] at http://127.0.0.1:" in "\n".join(lines)
+    assert any(line.startswith("ok   database: sqlite:///") for line in lines)
+    assert any(line.startswith("ok   worker model: openai/scripted") for line in lines)
+    assert any(
+        line.startswith("FAIL judge model:") and "ANTHROPIC_API_KEY" in line for line in lines
+    )
+    assert result.returncode == 1  # one check failed, and the exit code says so

@@ -64,3 +64,15 @@ def test_github_failing_mid_run_is_retried_and_creates_nothing_twice(tmp_path: P
         assert len(task_issues(octo)) == 3
         assert len(sub_issue_numbers(octo, goal)) == 3
         assert len(all_pulls(octo)) == 3
+
+
+def test_a_planner_that_cannot_run_is_reported_on_the_goal(tmp_path: Path) -> None:
+    overrides = {"SWARM_PLANNER_MODEL": "mystery/model-9"}
+    with seeded_stack(tmp_path, demo_script(), overrides=overrides) as (stack, octo):
+        goal = open_goal(octo)
+        stack.settle()
+        comments = octo.rest.issues.list_comments(OWNER, REPO, goal).parsed_data
+        status = next(c.body or "" for c in comments if "<!-- swarm:status:" in (c.body or ""))
+        assert "Swarm status: failed" in status
+        assert "The planner failed" in status and "mystery/model-9" in status
+        assert task_issues(octo) == []

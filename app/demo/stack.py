@@ -56,6 +56,7 @@ class LocalStack:
     root: Path
     script: dict[str, Any]
     poll_seconds: float = 0.05
+    overrides: dict[str, str] = field(default_factory=dict)  # settings to change, by variable
     env: dict[str, str] = field(default_factory=dict)
     simulator: RunningSimulator | None = None
     models: ScriptedModelServer | None = None
@@ -92,6 +93,7 @@ class LocalStack:
             "SWARM_JUDGE_MODEL": SCRIPTED_MODEL,
             "OPENAI_BASE_URL": f"{self.models.url}/v1",
             "OPENAI_API_KEY": "scripted-model-needs-no-key",
+            **self.overrides,
         }
         # The model SDKs read their endpoint from the environment, as in production.
         for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY"):

@@ -215,7 +215,14 @@ async def _plan(
         handle = await runtime.agents.enqueue_async(
             planner_workflow, installation_id, repo, number, config, feedback
         )
-    result = await handle.get_result()
+    try:
+        result: PlanResult | str = await handle.get_result()
+    except Exception as exc:  # a model that cannot be reached, a crash: say so on the goal
+        log.exception("goal %s#%s: the planner failed", repo, number)
+        note = f"The planner failed: {exc}. Fix it, then `/swarm retry`."
+        await set_goal_state(repo, number, "failed", note)
+        await steps.refresh_status(installation_id, repo, number)
+        return "failed"
     plan = None if isinstance(result, str) else result.plan
     if plan is None:
         if isinstance(result, str):
