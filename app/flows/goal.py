@@ -163,9 +163,16 @@ async def goal_workflow(
     """Plan, create, schedule. `depth` > 1 marks a sub-goal, a task too big for one worker,
     planned on its own; it reports to its `parent` goal's workflow when it ends."""
     me = DBOS.workflow_id or goal_workflow_id(repo, number)
-    state = await _run_goal(
-        installation_id, repo, number, title, requested_by, plan_only, replan, resume, depth, me
-    )
+    try:
+        state = await _run_goal(
+            installation_id, repo, number, title, requested_by, plan_only, replan, resume,
+            depth, me,
+        )  # fmt: skip
+    except Exception as exc:  # GitHub down past every retry, a bug: the goal says so
+        log.exception("goal %s#%s failed", repo, number)
+        state = "failed"
+        await set_goal_state(repo, number, state, f"Failed: {exc}. `/swarm retry` to go on.")
+        await steps.refresh_status(installation_id, repo, number)
     if parent:
         await finish_subgoal(repo, number, state)
         await DBOS.send_async(parent, {"kind": "task", "number": number}, GOAL_TOPIC)

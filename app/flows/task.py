@@ -124,7 +124,11 @@ async def task_workflow(
     await add_usage(repo, number, report.tokens, report.cost_usd)
     values: dict[str, Any] = {"agent": report.agent, "note": report.note()}
     if report.pushed:
-        pr = await open_pull_request(installation_id, task, report)
+        try:
+            pr = await open_pull_request(installation_id, task, report)
+        except Exception as exc:  # the branch is pushed: a retry opens the pull request
+            await update_task(repo, number, {"state": "failed", "note": f"no pull request: {exc}"})
+            return await _finish(installation_id, task, goal_workflow, "failed")
         state = "pr_open"
         values.update(pr_number=pr.number, head_sha=pr.head_sha, ci="")
     elif task.pr_number:
