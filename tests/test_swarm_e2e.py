@@ -285,3 +285,36 @@ def _resumed_worker(title: str, path: str, content: str) -> dict[str, Any]:
             {"tool_calls": [{"name": "finish", "arguments": {"summary": "resumed and done"}}]},
         ],
     }
+
+
+def test_removing_the_label_stops_the_goal_and_its_agents(tmp_path: Path) -> None:
+    blocked = [
+        _blocking_worker(r"Add word_count \(#", "GATE", [{"text": "never reached"}]),
+        _blocking_worker(r"Add slugify \(#", "GATE", [{"text": "never reached"}]),
+    ]
+    with seeded_stack(tmp_path, _script_with(*blocked)) as (stack, octo):
+        goal = open_goal(octo)
+        for agent in blocked:
+            wait_for(lambda a=agent: requests_of(stack, a["name"]), "an agent at work")
+        octo.rest.issues.create_comment(OWNER, REPO, goal, body="/swarm status")
+        wait_for(lambda: _replied(octo, goal), "the status answer")
+        assert "the status comment above is up to date" in _replied(octo, goal)
+
+        octo.rest.issues.remove_label(OWNER, REPO, goal, "swarm")
+        wait_for(lambda: "stopped" in _status(octo, goal), "the goal to stop")
+        for task in task_issues(octo):
+            gate = _worktree(stack, task.number) / "GATE"
+            if gate.parent.exists():
+                gate.touch()
+        stack.settle()
+        assert "Swarm status: stopped" in _status(octo, goal)
+        for agent in blocked:  # neither agent asked the model anything after the stop
+            assert len(requests_of(stack, agent["name"])) == 1
+        assert all_pulls(octo) == []
+
+
+def _status(octo: Any, number: int) -> str:
+    for comment in octo.rest.issues.list_comments(OWNER, REPO, number).parsed_data:
+        if "<!-- swarm:status:" in (comment.body or ""):
+            return comment.body or ""
+    return ""
