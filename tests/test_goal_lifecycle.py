@@ -128,3 +128,26 @@ def test_a_spent_budget_stops_the_goal_and_retry_after_raising_it_goes_on(
         assert len(all_pulls(octo)) == 3
         status = next(c for c in _comments(octo, goal) if "<!-- swarm:status:" in c)
         assert "Swarm status: prs open" in status
+
+
+def test_a_repository_can_bring_its_own_agent_cli(tmp_path: Path) -> None:
+    config = "worker_command: head -n 5 {prompt_file} > TASK.txt\n"
+    with seeded_stack(tmp_path, demo_script()) as (stack, octo):
+        token = stack.control.create_user("octo-pusher")["token"]
+        stack.control.set_permission(OWNER, REPO, "octo-pusher", "write")
+        push_file(stack, token, ".github/swarm.yml", config, "Use our own agent")
+        open_goal(octo)
+        stack.settle()
+        pulls = all_pulls(octo)
+        assert len(pulls) == 3
+        assert stack.models is not None
+        assert {r["agent"] for r in stack.models.requests()} == {"planner"}  # no worker model
+        for pr in pulls:
+            files = [
+                f.filename for f in octo.rest.pulls.list_files(OWNER, REPO, pr.number).parsed_data
+            ]
+            assert files == ["TASK.txt"]
+            written = octo.rest.repos.get_content(OWNER, REPO, "TASK.txt", ref=pr.head.sha).json()
+            import base64
+
+            assert pr.title in base64.b64decode(written["content"]).decode()

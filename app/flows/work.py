@@ -12,8 +12,10 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.agent.external import run_external_agent
 from app.agent.loop import Agent
 from app.agent.names import agent_name
+from app.agent.prompts import task_message
 from app.agent.tools import WorkspaceTools
 from app.agent.transcript import load_transcript
 from app.github import ops
@@ -23,6 +25,7 @@ from app.repo_config import RepoConfig
 from app.roles.plan import Plan, PlanningTools, plan_from_text
 from app.roles.session import SessionResult, StoreInbox, run_session
 from app.runtime import Runtime
+from app.sandbox.factory import make_sandbox
 from app.workspace.worktree import Identity, Mirror, Worktree, protected_matches
 
 log = logging.getLogger(__name__)
@@ -137,21 +140,25 @@ async def run_worker(
             await ws.tree.push(ws.clone_url, ws.token, pushed_sha)
             pushed_sha = await ws.tree.head()
 
-    result = await run_session(
-        role="worker",
-        agent_name=name,
-        worktree=ws.tree.path,
-        task=task_text,
-        model=config.models.worker or runtime.settings.worker_model,
-        transcript_path=transcript,
-        inbox=StoreInbox(runtime.store, f"task:{repo}#{number}"),
-        limits=config.agent,
-        token_budget=token_budget,
-        protected=config.protected_paths,
-        resume_summary=resume,
-        checkpoint=checkpoint,
-    )
-    report = _report(result)
+    if config.worker_command:
+        report = await _run_external(runtime, ws, name, task_text, config, resume)
+    else:
+        result = await run_session(
+            role="worker",
+            agent_name=name,
+            worktree=ws.tree.path,
+            task=task_text,
+            model=config.models.worker or runtime.settings.worker_model,
+            transcript_path=transcript,
+            inbox=StoreInbox(runtime.store, f"task:{repo}#{number}"),
+            limits=config.agent,
+            token_budget=token_budget,
+            protected=config.protected_paths,
+            resume_summary=resume,
+            checkpoint=checkpoint,
+            checkpoint_seconds=runtime.settings.checkpoint_seconds,
+        )
+        report = _report(result)
     refused = protected_matches(await ws.tree.changed_paths(), config.protected_paths)
     if refused:
         await ws.tree.restore(refused)
@@ -159,7 +166,7 @@ async def run_worker(
     # Checkpoints are folded into one commit: the pull request shows the work, not the saves.
     await ws.tree.git("reset", "--soft", ws.start_sha)
     title = task_text.splitlines()[0][:72]
-    message = f"{title}\n\n{result.outcome.summary.strip()}\n\nAgent: {name} ({result.model})"
+    message = f"{title}\n\n{report.summary.strip()}\n\nAgent: {name} ({report.model})"
     head = await ws.tree.commit_all(message, author)
     if head is not None:
         await ws.tree.push(ws.clone_url, ws.token, pushed_sha)
@@ -168,6 +175,40 @@ async def run_worker(
         # The checkpoints added nothing in the end: put the branch back where it was.
         await ws.tree.push(ws.clone_url, ws.token, pushed_sha)
     return report
+
+
+async def _run_external(
+    runtime: Runtime, ws: Workspace, name: str, task_text: str, config: RepoConfig,
+    resume: str | None,
+) -> RunReport:  # fmt: skip
+    """The repository's own agent CLI instead of the built-in loop, in the same sandbox.
+
+    Network and the variables it may see are the operator's grant (process settings), never
+    the repository's: a repository must not be able to read the operator's keys."""
+    assert config.worker_command is not None
+    settings = runtime.settings
+    run = await run_external_agent(
+        config.worker_command,
+        task_message(task_text, resume_summary=resume),
+        make_sandbox(ws.tree.path, default_timeout_s=config.agent.command_timeout_seconds),
+        ws.tree.path,
+        timeout_s=config.agent.max_minutes * 60,
+        git_dir=ws.tree.git_dir,
+        network=settings.external_agent_network,
+        pass_env=[v for v in settings.external_agent_env.split(",") if v.strip()],
+    )
+    ok = run.exit_code == 0 and not run.timed_out
+    why = "timed out" if run.timed_out else f"exit code {run.exit_code}"
+    return RunReport(
+        status="finished" if ok else "error",
+        summary=run.output[-2000:].strip(),
+        reason="" if ok else why,
+        agent=name,
+        model=f"external: {run.command[:60]}",
+        tokens=0,  # an external CLI reports its own usage, if at all
+        cost_usd=0.0,
+        commands=[run.command],
+    )
 
 
 def _report(result: SessionResult) -> RunReport:

@@ -105,7 +105,10 @@ async def run_session(
     try:
         outcome = await agent.run(task_message(task, resume_summary=resume_summary))
     finally:
+        # Wait for a checkpoint in flight to stop: the flow's own git commands come next, and
+        # two git commands in one worktree at once corrupt each other.
         saver.cancel()
+        await asyncio.wait([saver], timeout=30)
         agent.transcript.close()
         if isinstance(model, str):  # we made the client, so we close its connections
             await llm.aclose()
