@@ -96,6 +96,10 @@ class Goal:
     workflow_id: str = ""
 
 
+# Task states in which an agent is (about to be) at work on the task.
+ACTIVE_STATES = frozenset({"queued", "working"})
+
+
 @dataclass(frozen=True)
 class Task:
     repo: str

@@ -13,11 +13,9 @@ from dbos import DBOS
 
 from app.flows.task import GOAL_TOPIC
 from app.runtime import current
-from app.store import Task
+from app.store import ACTIVE_STATES, Task
 
 log = logging.getLogger(__name__)
-
-ACTIVE = {"queued", "working"}
 
 
 @DBOS.step(name="command.stop_task")
@@ -25,7 +23,7 @@ async def stop_task(repo: str, number: int, by: str) -> str:
     """Tell the task's agent to stop at its next turn and cancel its run."""
     store = current().store
     task = await store.task(repo, number)
-    if task is None or task.state not in ACTIVE:
+    if task is None or task.state not in ACTIVE_STATES:
         return f"#{number} has no agent running"
     await store.post_message(f"task:{repo}#{number}", by, f"stop requested by @{by}", kind="stop")
     if task.run:
@@ -41,7 +39,7 @@ async def stop_goal(repo: str, number: int, by: str) -> list[int]:
     goal = await store.change_goal(repo, number, state="stopped", note=f"Stopped by @{by}.")
     if goal.workflow_id:
         await DBOS.send_async(goal.workflow_id, {"kind": "stop"}, GOAL_TOPIC)
-    return [t.number for t in await store.tasks_of(repo, number) if t.state in ACTIVE]
+    return [t.number for t in await store.tasks_of(repo, number) if t.state in ACTIVE_STATES]
 
 
 @DBOS.step(name="command.go")

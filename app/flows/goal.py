@@ -23,13 +23,12 @@ from app.github.ops import RepoRef, marker
 from app.repo_config import CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config
 from app.roles.plan import PlanTask
 from app.runtime import current
-from app.store import Task
+from app.store import ACTIVE_STATES, Task
 from app.workspace.worktree import branch_name
 
 log = logging.getLogger(__name__)
 
-ACTIVE = {"queued", "working"}  # an agent is (about to be) at work on it
-WAITED_FOR = ACTIVE | {"subgoal"}  # the goal waits for these to end
+WAITED_FOR = ACTIVE_STATES | {"subgoal"}  # the goal waits for these to end
 LANDED_ENOUGH = {"pr_open", "done"}  # until the merge gate exists, an open PR unblocks
 WAIT_FOR_GO_SECONDS = 14 * 24 * 3600
 WAKE_SECONDS = 300  # re-check state now and then even if a message was lost
@@ -152,7 +151,7 @@ async def load_tasks(repo: str, goal_number: int) -> list[Task]:
 
 @DBOS.step(name="store.active_in_repo")
 async def active_in_repo(repo: str) -> int:
-    return sum(t.state in ACTIVE for t in await current().store.tasks_of(repo))
+    return sum(t.state in ACTIVE_STATES for t in await current().store.tasks_of(repo))
 
 
 @DBOS.workflow(name="goal")
