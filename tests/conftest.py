@@ -18,6 +18,27 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 
 
+WITHOUT_SANDBOX = "SWARM_TESTS_WITHOUT_SANDBOX"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """No silent skips of what matters most: where bubblewrap cannot run, the whole run stops
+    and says so, unless told to go on without the sandbox (its tests are then skipped)."""
+    from app.sandbox import check_bubblewrap
+
+    problem = check_bubblewrap()
+    if problem is None:
+        return
+    if os.environ.get(WITHOUT_SANDBOX) != "1":
+        pytest.exit(
+            f"bubblewrap cannot run here, so the sandbox tests cannot either: {problem}. "
+            f"Install bubblewrap (scripts/setup does), or set {WITHOUT_SANDBOX}=1 to run the "
+            "rest with the sandbox tests skipped.",
+            returncode=3,
+        )
+    os.environ["SWARM_ALLOW_UNSANDBOXED"] = "1"  # the other tests then use plain subprocesses
+
+
 @pytest.fixture(scope="session")
 def app_keys() -> tuple[str, str]:
     """(private PEM, public PEM) of a throwaway GitHub App key."""

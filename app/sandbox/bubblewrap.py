@@ -1,30 +1,51 @@
 """The bubblewrap runner: a read-only system, the worktree writable, nothing else of the host.
 
-The sandbox sees the system directories and the Python interpreter read-only, the worktree
-read-write at the same path (so paths in its output match the host's), and its own /tmp, /proc and
-/dev. Every namespace is unshared (no network unless asked), capabilities are dropped, and the
-environment is cleared before the few variables a build needs are set. The variables reach bwrap
-through `--args <fd>` from an unlinked file rather than its command line, because any local user
-can read a process's command line.
+The sandbox sees the system directories and the Python interpreter read-only, only the `/etc`
+files a build needs (never shadow, sudoers, ssh host keys or TLS private keys), a `passwd` of
+its own, the worktree read-write at the same path (so paths in its output match the host's), its
+`.git` read-only, and its own size-capped /tmp, /proc and /dev. Every namespace is unshared (no
+network unless asked), and the command runs as an unprivileged uid with no capability (see
+`users.py`) under the limits of `limits.py`. The environment is cleared before the few variables
+a build needs are set; they reach bwrap through `--args <fd>` from an unlinked file rather than
+its command line, because any local user can read a process's command line.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from app.sandbox.base import CommandResult
+from app.sandbox.base import CommandResult, Limits
 from app.sandbox.environment import SYSTEM_PATH, scrubbed_env
+from app.sandbox.limits import MIB, WorktreeGuard, limit_hint, limits_prologue
 from app.sandbox.process import run_process
+from app.sandbox.users import SandboxUser, hand_over, running_as_root, uid_for, user_for
 
 SANDBOX_HOME = "/tmp/home"  # inside the sandbox's own tmpfs
-_SYSTEM_DIRS = ("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+SHELL = "/bin/bash"
+SETPRIV = "/usr/bin/setpriv"
+_SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+# What of /etc a build needs. Credentials live in /etc too (shadow, ssh host keys, TLS private
+# keys, database configs, npm/pip tokens), so this is a list of what to show, not to hide.
+ETC_ALLOWED = (
+    "alternatives", "bash.bashrc", "ca-certificates", "ca-certificates.conf", "debian_version",
+    "fonts", "gai.conf", "host.conf", "hostname", "hosts", "inputrc", "java-*", "ld.so.cache",
+    "ld.so.conf", "ld.so.conf.d", "locale.alias", "locale.conf", "localtime", "magic",
+    "magic.mime", "mime.types", "mtab", "netconfig", "networks", "nsswitch.conf", "os-release",
+    "perl", "profile", "protocols", "python3", "python3.*", "services", "shells", "ssl/certs",
+    "ssl/openssl.cnf", "terminfo", "timezone", "xml",
+)  # fmt: skip
+# Inside the worktree, shown read-only: its `.git` (a file pointing into the mirror, or a
+# checkout's own directory, whose config would run commands in Swarm's git).
+PROTECTED_INSIDE = (".git",)
 _PROBE_TIMEOUT_S = 15.0
 
 
@@ -32,7 +53,7 @@ def default_readonly_paths() -> list[Path]:
     """The system directories plus the running interpreter's prefixes (its venv and base).
 
     A home directory is never bound as a whole: an interpreter installed under it (pyenv's
-    `~/.pyenv/versions/3.11.7`) is bound by its own prefix only.
+    `~/.pyenv/versions/3.11.7`) is bound by its own prefix only. `/etc` is bound entry by entry.
     """
     paths = [Path(p) for p in _SYSTEM_DIRS]
     for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}:
@@ -46,7 +67,7 @@ def _is_safe_prefix(path: Path) -> bool:
     home = Path.home()
     if path == Path("/") or path == home or path in home.parents:
         return False
-    return not any(path == Path(d) or Path(d) in path.parents for d in _SYSTEM_DIRS)
+    return not any(path == Path(d) or Path(d) in path.parents for d in (*_SYSTEM_DIRS, "/etc"))
 
 
 def _dedupe(paths: Iterable[Path]) -> list[Path]:
@@ -57,53 +78,126 @@ def _dedupe(paths: Iterable[Path]) -> list[Path]:
     return seen
 
 
-def _python_path_dirs() -> list[str]:
-    return [str(Path(p) / "bin") for p in dict.fromkeys((sys.prefix, sys.base_prefix))]
+def etc_paths(extra: Sequence[str] = ()) -> list[Path]:
+    """The `/etc` entries the sandbox shows: the allowed list and the operator's additions."""
+    found: list[Path] = []
+    for pattern in (*ETC_ALLOWED, *extra):
+        found += sorted(Path("/etc").glob(pattern.strip().strip("/")))
+    return _dedupe(p for p in found if p.name not in {"passwd", "group", "shadow", "gshadow"})
 
 
 def default_sandbox_path() -> str:
     """PATH inside the sandbox: the running interpreter first, then the system's directories."""
-    return ":".join([*_python_path_dirs(), SYSTEM_PATH])
+    bins = [str(Path(p) / "bin") for p in dict.fromkeys((sys.prefix, sys.base_prefix))]
+    return ":".join([*bins, SYSTEM_PATH])
 
 
-def _mount_args(readonly_paths: Sequence[Path], *, network: bool) -> list[str]:
+def _parents(path: Path) -> list[str]:
+    """Create a bind target's parents world-readable: bwrap would copy the host's modes, and a
+    host parent such as /root (0700) would lock an unprivileged command out of the mount."""
     args: list[str] = []
-    paths = list(readonly_paths)
+    for parent in reversed(path.parents):
+        if parent != Path("/"):
+            args += ["--perms", "0755", "--dir", str(parent)]
+    return args
+
+
+def _bind(path: Path, flag: str = "--ro-bind") -> list[str]:
+    if path.is_symlink():
+        # Mirror the host's layout (/bin -> usr/bin) so interpreters' #! lines still work.
+        return ["--symlink", os.readlink(path), str(path)]
+    if path.exists():
+        return [*_parents(path), flag, str(path), str(path)]
+    return []
+
+
+def _system_mounts(readonly_paths: Sequence[Path], etc: Sequence[Path], network: bool) -> list[str]:
+    args: list[str] = []
+    for path in readonly_paths:
+        args += _bind(path)
+    args += ["--perms", "0755", "--dir", "/etc"]
+    for path in etc:
+        args += _bind(path)
     if network:
-        # DNS needs resolv.conf's real file when it is a symlink (systemd-resolved's stub).
+        # DNS needs resolv.conf, and its real file when it is a symlink (systemd-resolved).
         resolv = Path("/etc/resolv.conf")
+        args += _bind(resolv)
         if resolv.is_symlink():
-            paths.append(resolv.resolve().parent)
-    for path in paths:
-        if path.is_symlink():
-            # Mirror the host's layout (/bin -> usr/bin) so interpreters' #! lines still work.
-            args += ["--symlink", os.readlink(path), str(path)]
-        elif path.exists():
+            args += _bind(resolv.resolve())
+    return args
+
+
+def _protect(worktree: Path) -> list[str]:
+    """The worktree's `.git`: a file stays visible read-only; a directory is hidden, empty and
+    read-only (a checkout's own config and hooks would otherwise be the agent's to write)."""
+    args: list[str] = []
+    for name in PROTECTED_INSIDE:
+        path = worktree / name
+        if path.is_symlink() or not path.exists():
+            continue
+        if path.is_dir():
+            args += ["--tmpfs", str(path), "--remount-ro", str(path)]
+        else:
             args += ["--ro-bind", str(path), str(path)]
     return args
 
 
+@dataclass(frozen=True)
+class Box:
+    """Everything about one sandbox but the command."""
+
+    bwrap: str
+    worktree: Path
+    readonly_paths: Sequence[Path]
+    etc: Sequence[Path]
+    user: SandboxUser
+    limits: Limits
+
+
 def bwrap_argv(
-    bwrap: str,
-    worktree: Path,
-    readonly_paths: Sequence[Path],
-    *,
-    network: bool,
-    args_fd: int,
-    shell: str,
-    command: str,
+    box: Box, *, network: bool, args_fd: int, passwd_fd: int, group_fd: int, command: str
 ) -> list[str]:
     """The full bwrap command line for one command (the environment comes through `args_fd`)."""
-    argv = [bwrap, "--unshare-all"]
-    if network:
-        argv.append("--share-net")
-    argv += ["--die-with-parent", "--new-session", "--cap-drop", "ALL", "--hostname", "sandbox"]
+    user = box.user
+    if user.drop_from_root:
+        # bwrap builds the box with root's privileges (no user namespace), and keeps only what
+        # setpriv needs to become the worktree's owner; setpriv then drops those too.
+        argv = [box.bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-uts"]
+        argv += ["--unshare-cgroup-try", *([] if network else ["--unshare-net"])]
+        argv += ["--cap-drop", "ALL"]
+        for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_SETPCAP"):
+            argv += ["--cap-add", cap]
+    else:
+        argv = [box.bwrap, "--unshare-all", *(["--share-net"] if network else [])]
+        argv += ["--unshare-user", "--uid", str(user.uid), "--gid", str(user.gid)]
+        argv += ["--disable-userns", "--cap-drop", "ALL"]
+    argv += ["--die-with-parent", "--new-session", "--hostname", "sandbox"]
     # /tmp first: a worktree or a read-only path under /tmp is then mounted on top of it.
-    argv += ["--tmpfs", "/tmp", "--proc", "/proc", "--dev", "/dev"]
-    argv += _mount_args(readonly_paths, network=network)
-    argv += ["--bind", str(worktree), str(worktree), "--dir", SANDBOX_HOME]
-    argv += ["--chdir", str(worktree), "--args", str(args_fd), "--", shell, "-c", command]
-    return argv
+    argv += ["--perms", "1777", "--size", str(box.limits.tmp_mb * MIB), "--tmpfs", "/tmp"]
+    argv += ["--proc", "/proc", "--dev", "/dev"]
+    argv += _system_mounts(box.readonly_paths, box.etc, network)
+    argv += ["--perms", "0644", "--ro-bind-data", str(passwd_fd), "/etc/passwd"]
+    argv += ["--perms", "0644", "--ro-bind-data", str(group_fd), "/etc/group"]
+    argv += _bind(box.worktree, "--bind") + _protect(box.worktree)
+    # No --chdir: bwrap would enter the worktree before the drop to its owner, and as root
+    # without capabilities it may not; the prologue enters it as the owner.
+    argv += ["--args", str(args_fd), "--"]
+    if user.drop_from_root:
+        argv += [SETPRIV, "--reuid", str(user.uid), "--regid", str(user.gid), "--clear-groups"]
+        argv += ["--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+    prologue = limits_prologue(box.limits, cwd=box.worktree)
+    return [*argv, SHELL, "-c", prologue, "swarm-sandbox", command]
+
+
+def _accounts(user: SandboxUser) -> tuple[bytes, bytes]:
+    """The sandbox's own /etc/passwd and /etc/group: root, the command's user, nobody."""
+    passwd = (
+        "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+        f"swarm:x:{user.uid}:{user.gid}:swarm sandbox:{SANDBOX_HOME}:{SHELL}\n"
+        "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+    )
+    group = f"root:x:0:\nswarm:x:{user.gid}:\nnogroup:x:65534:\n"
+    return passwd.encode(), group.encode()
 
 
 def _env_args(env: Mapping[str, str]) -> bytes:
@@ -113,8 +207,39 @@ def _env_args(env: Mapping[str, str]) -> bytes:
     return b"".join(part.encode() + b"\0" for part in parts)
 
 
+@contextlib.contextmanager
+def _data_fds(*blobs: bytes) -> Iterator[list[int]]:
+    """Read ends of pipes already holding `blobs` (each small enough for a pipe's buffer)."""
+    fds: list[int] = []
+    try:
+        for blob in blobs:
+            read, write = os.pipe()
+            fds.append(read)
+            with os.fdopen(write, "wb") as writer:
+                writer.write(blob)
+        yield fds
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def _prepared(box: Box, command: str, env: Mapping[str, str], network: bool) -> Iterator[tuple]:
+    """(argv, fds to pass) for one command; the fds are closed when the block ends."""
+    passwd, group = _accounts(box.user)
+    with tempfile.TemporaryFile() as args_file, _data_fds(passwd, group) as (pw, gr):
+        args_file.write(_env_args(env))
+        args_file.flush()
+        args_file.seek(0)
+        fd = args_file.fileno()
+        argv = bwrap_argv(
+            box, network=network, args_fd=fd, passwd_fd=pw, group_fd=gr, command=command
+        )
+        yield argv, (fd, pw, gr)
+
+
 class BubblewrapSandbox:
-    """Runs each command under bubblewrap in `worktree`. See the module docstring for the mounts."""
+    """Runs each command under bubblewrap in `worktree`. See the module docstring for the box."""
 
     kind: str = "bubblewrap"
 
@@ -122,7 +247,9 @@ class BubblewrapSandbox:
         self,
         worktree: Path,
         *,
+        limits: Limits | None = None,
         readonly_paths: Sequence[Path] | None = None,
+        etc_extra: Sequence[str] = (),
         default_timeout_s: float = 600,
         output_cap: int = 65536,
         bwrap: str | None = None,
@@ -134,14 +261,17 @@ class BubblewrapSandbox:
         found = bwrap or shutil.which("bwrap")
         if found is None:
             raise FileNotFoundError("bwrap is not installed (Debian package: bubblewrap)")
-        self.bwrap = found
+        self.limits = limits or Limits()
         self.readonly_paths = list(
             default_readonly_paths() if readonly_paths is None else readonly_paths
         )
+        self.box = Box(
+            found, self.worktree, self.readonly_paths, etc_paths(etc_extra),
+            user_for(self.worktree), self.limits,
+        )  # fmt: skip
         self.default_timeout_s = default_timeout_s
         self.output_cap = output_cap
         self.path = path or default_sandbox_path()
-        self.shell = "/bin/bash" if Path("/bin/bash").exists() else "/bin/sh"
 
     async def run(
         self,
@@ -152,33 +282,27 @@ class BubblewrapSandbox:
         env: Mapping[str, str] | None = None,
     ) -> CommandResult:
         inner_env = scrubbed_env(home=SANDBOX_HOME, path=self.path, extra=env)
-        with tempfile.TemporaryFile() as args_file:
-            args_file.write(_env_args(inner_env))
-            args_file.flush()
-            args_file.seek(0)
-            fd = args_file.fileno()
-            argv = bwrap_argv(
-                self.bwrap,
-                self.worktree,
-                self.readonly_paths,
-                network=network,
-                args_fd=fd,
-                shell=self.shell,
-                command=command,
-            )
-            return await run_process(
+        guard = WorktreeGuard(self.worktree, self.limits.worktree_mb)
+        with _prepared(self.box, command, inner_env, network) as (argv, fds):
+            result = await run_process(
                 argv,
                 cwd=self.worktree,
                 # bwrap itself gets nothing of ours either; --clearenv then empties the sandbox's.
                 env={"PATH": SYSTEM_PATH},
                 timeout_s=self.default_timeout_s if timeout_s is None else timeout_s,
                 output_cap=self.output_cap,
-                pass_fds=(fd,),
+                pass_fds=fds,
+                guard=guard,
             )
+        if not result.limit and (over := await guard.check()):
+            result.limit = over
+        result.limit = limit_hint(result, self.limits)
+        return result
 
 
 def check_bubblewrap(bwrap: str | None = None) -> str | None:
-    """Why bubblewrap cannot run here, or None when it can. Probed once per process and cached."""
+    """Why bubblewrap cannot run here, or None when it can. Probed once per process and cached,
+    as the swarm's own worktrees will use it (as root: dropping to a worktree's uid)."""
     return _probe(bwrap or shutil.which("bwrap"))
 
 
@@ -186,31 +310,31 @@ def check_bubblewrap(bwrap: str | None = None) -> str | None:
 def _probe(bwrap: str | None) -> str | None:
     if bwrap is None:
         return "bwrap is not installed (install Debian's `bubblewrap`)"
-    with tempfile.TemporaryDirectory() as scratch, tempfile.TemporaryFile() as args_file:
-        args_file.write(_env_args({"PATH": SYSTEM_PATH}))
-        args_file.flush()
-        args_file.seek(0)
-        argv = bwrap_argv(
-            bwrap,
-            Path(scratch).resolve(),
-            default_readonly_paths(),
-            network=False,
-            args_fd=args_file.fileno(),
-            shell="/bin/sh",
-            command="true",
-        )
-        try:
-            done = subprocess.run(
-                argv,
-                capture_output=True,
-                timeout=_PROBE_TIMEOUT_S,
-                pass_fds=(args_file.fileno(),),
-                env={"PATH": SYSTEM_PATH},
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return f"bwrap could not be started: {exc}"
+    if not Path(SHELL).exists():
+        return f"{SHELL} is missing (the sandbox's commands run in bash)"
+    if running_as_root() and not Path(SETPRIV).exists():
+        return f"{SETPRIV} is missing (util-linux): as root, Swarm needs it to drop privileges"
+    with tempfile.TemporaryDirectory() as scratch:
+        worktree = Path(scratch).resolve()
+        hand_over(worktree)
+        box = Box(bwrap, worktree, default_readonly_paths(), etc_paths(), user_for(worktree),
+                  Limits())  # fmt: skip
+        with _prepared(box, "true", {"PATH": SYSTEM_PATH}, network=False) as (argv, fds):
+            try:
+                done = subprocess.run(
+                    argv,
+                    capture_output=True,
+                    timeout=_PROBE_TIMEOUT_S,
+                    pass_fds=fds,
+                    env={"PATH": SYSTEM_PATH},
+                    check=False,
+                )
+            except (OSError, subprocess.TimeoutExpired) as exc:
+                return f"bwrap could not be started: {exc}"
     if done.returncode != 0:
         detail = done.stderr.decode(errors="replace").strip() or f"exit code {done.returncode}"
         return f"bwrap is installed but cannot create a sandbox here: {detail}"
     return None
+
+
+__all__ = ["BubblewrapSandbox", "check_bubblewrap", "default_readonly_paths", "uid_for"]

@@ -15,6 +15,7 @@ import signal
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Protocol
 
 from app.sandbox.base import CommandResult
 from app.sandbox.output import OutputCollector
@@ -55,6 +56,31 @@ class _Capture(asyncio.SubprocessProtocol):
             self.closed.set_result(None)
 
 
+class Guard(Protocol):
+    """Something watched while the command runs (the worktree's size, say)."""
+
+    interval_s: float
+
+    async def check(self) -> str | None:
+        """Why the command must be stopped now, or None."""
+        ...
+
+
+async def _wait_guarded(
+    exited: asyncio.Future[None], timeout_s: float, guard: Guard | None
+) -> str | None:
+    """None when the process exited in time; else "timeout" or the guard's reason to stop it."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return "timeout"
+        if await _wait(exited, left if guard is None else min(left, guard.interval_s)):
+            return None
+        if guard is not None and (reason := await guard.check()):
+            return reason
+
+
 async def _wait(future: asyncio.Future[None], timeout_s: float) -> bool:
     """Whether `future` completed within the time (it is not cancelled either way)."""
     try:
@@ -72,8 +98,10 @@ async def run_process(
     timeout_s: float,
     output_cap: int,
     pass_fds: Sequence[int] = (),
+    guard: Guard | None = None,
 ) -> CommandResult:
-    """Run `argv` with stdout and stderr in one capped capture; never outlives `timeout_s`."""
+    """Run `argv` with stdout and stderr in one capped capture; never outlives `timeout_s`,
+    and is killed early when `guard` finds a reason."""
     collector = OutputCollector(output_cap)
     started = time.monotonic()
     loop = asyncio.get_running_loop()
@@ -90,7 +118,7 @@ async def run_process(
     )
     pgid = transport.get_pid()  # a new session's leader leads a process group of the same id
     try:
-        timed_out = not await _wait(capture.exited, timeout_s)
+        stopped = await _wait_guarded(capture.exited, timeout_s, guard)
         # Also after a normal exit: background children of the command must not linger.
         kill_group(pgid)
         await _wait(capture.exited, _DRAIN_AFTER_KILL_S)
@@ -101,9 +129,10 @@ async def run_process(
     finally:
         transport.close()
     return CommandResult(
-        exit_code=None if timed_out else transport.get_returncode(),
+        exit_code=None if stopped else transport.get_returncode(),
         output=collector.text(),
-        timed_out=timed_out,
+        timed_out=stopped == "timeout",
         truncated=collector.truncated,
         duration_s=time.monotonic() - started,
+        limit="" if stopped in (None, "timeout") else f"killed: {stopped}",
     )

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from app.sandbox import UnsafeEnvironmentError
 from tests.sandbox.helpers import (
     RUNNERS,
     make_runner,
@@ -49,12 +50,17 @@ async def test_a_token_in_the_parent_environment_is_not_visible(
 ) -> None:
     monkeypatch.setenv("GITHUB_TOKEN", "ghs_parentsecret0123456789")
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-parentsecret")
+    if kind == "subprocess":  # unisolated, it could read them: it refuses to run at all
+        with pytest.raises(UnsafeEnvironmentError, match="ANTHROPIC_API_KEY, GITHUB_TOKEN"):
+            make_runner(kind, worktree)
+        return
     result = await make_runner(kind, worktree).run("env", env={"BUILD_MODE": "ci"})
     assert result.exit_code == 0
     assert "parentsecret" not in result.output
     names = {line.split("=", 1)[0] for line in result.output.splitlines() if "=" in line}
     # Only the scrubbed set, the explicit variable, and what the shell itself sets.
-    assert names <= {"PATH", "HOME", "LANG", "TERM", "BUILD_MODE", "PWD", "SHLVL", "_", "OLDPWD"}
+    shell = {"PWD", "SHLVL", "_", "OLDPWD"}
+    assert names <= {"PATH", "HOME", "LANG", "TERM", "USER", "BUILD_MODE", *shell}
     assert "BUILD_MODE=ci" in result.output
     assert "TERM=dumb" in result.output
 

@@ -9,6 +9,8 @@ import pytest
 
 from app.sandbox import (
     BubblewrapSandbox,
+    SandboxSettings,
+    SandboxUnavailable,
     SubprocessSandbox,
     UnsafeEnvironmentError,
     check_bubblewrap,
@@ -29,27 +31,52 @@ def test_the_probe_explains_a_bwrap_that_fails() -> None:
     assert problem is not None and "cannot create a sandbox" in problem
 
 
-def test_make_sandbox_prefers_bubblewrap_when_it_works(tmp_path: Path) -> None:
-    sandbox = make_sandbox(tmp_path)
-    expected = "bubblewrap" if bubblewrap_problem() is None else "subprocess"
-    assert sandbox.kind == expected
+def test_make_sandbox_uses_bubblewrap_when_it_works(tmp_path: Path) -> None:
+    if bubblewrap_problem() is not None:
+        pytest.skip(f"bubblewrap cannot run here: {bubblewrap_problem()}")
+    sandbox = make_sandbox(tmp_path, SandboxSettings(SWARM_SANDBOX_PROCESSES=64))
+    assert isinstance(sandbox, BubblewrapSandbox)
+    assert sandbox.limits.processes == 64
 
 
-def test_make_sandbox_honours_an_explicit_choice(tmp_path: Path) -> None:
-    assert isinstance(make_sandbox(tmp_path, prefer="subprocess"), SubprocessSandbox)
-    if bubblewrap_problem() is None:
-        sandbox = make_sandbox(tmp_path, prefer="bubblewrap", readonly_paths=[Path("/usr")])
-        assert isinstance(sandbox, BubblewrapSandbox)
-        assert sandbox.readonly_paths == [Path("/usr")]
-    with pytest.raises(ValueError, match="prefer must be one of"):
-        make_sandbox(tmp_path, prefer="docker")
+def broken_bwrap(directory: Path) -> None:
+    """A `bwrap` that fails as Docker's default seccomp profile makes the real one fail."""
+    directory.mkdir()
+    fake = directory / "bwrap"
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
 
 
-def test_default_read_only_paths_hold_the_interpreter_but_not_the_home() -> None:
+def test_without_bubblewrap_the_fallback_is_refused_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken_bwrap(tmp_path / "bin")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    with pytest.raises(SandboxUnavailable) as refused:
+        make_sandbox(tmp_path, SandboxSettings())
+    message = str(refused.value)
+    assert "No permissions to create new namespace" in message
+    assert "seccomp=unconfined" in message and "SWARM_ALLOW_UNSANDBOXED" in message
+    assert "\n" not in message
+
+
+def test_the_operators_opt_in_runs_plain_subprocesses_only_without_secrets(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken_bwrap(tmp_path / "bin")
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}:/usr/bin:/bin")
+    allowed = SandboxSettings(SWARM_ALLOW_UNSANDBOXED=True)
+    assert isinstance(make_sandbox(tmp_path, allowed), SubprocessSandbox)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-not-for-agents")
+    with pytest.raises(UnsafeEnvironmentError, match="OPENAI_API_KEY"):
+        make_sandbox(tmp_path, allowed)
+
+
+def test_default_read_only_paths_hold_the_interpreter_but_not_the_home_nor_etc() -> None:
     import sys
 
     paths = default_readonly_paths()
-    assert Path("/usr") in paths and Path("/etc") in paths
+    assert Path("/usr") in paths and Path("/etc") not in paths
     assert Path.home() not in paths and Path("/") not in paths
     base = Path(sys.base_prefix)
     assert any(p == base or p in base.parents for p in paths)

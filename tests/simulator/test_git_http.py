@@ -99,3 +99,30 @@ def test_reader_cannot_push_and_private_repositories_need_a_token(
         check=False,
     )
     assert stranger.returncode != 0 and "not found" in stranger.stderr.lower()
+
+
+def test_an_app_without_the_workflows_permission_cannot_push_a_workflow(
+    world: World, receiver: Receiver
+) -> None:
+    app_gh = app_client(world.sim.url, world.private_key)
+    assert world.repo.installation_id is not None
+    token = app_gh.rest.apps.create_installation_access_token(
+        world.repo.installation_id, repositories=["demo"]
+    ).parsed_data.token
+    work = world.clone("bot-workflow", token=token)
+    work.branch("swarm/2-ci")
+    work.commit({"notes.md": "fine\n"}, "Notes")
+    work.commit({".github/workflows/steal.yml": "on: push\n"}, "Add a workflow")
+    refused = work.push("swarm/2-ci", check=False)
+    assert refused.returncode != 0
+    assert (
+        "refusing to allow a GitHub App to create or update workflow "
+        "`.github/workflows/steal.yml` without `workflows` permission"
+    ) in refused.stderr
+    refs = world.owner_gh.rest.git.list_matching_refs("octo", "demo", "heads/swarm/").parsed_data
+    assert refs == []  # nothing of the push landed
+
+    # A person may (their token is not an App's).
+    person = world.clone("person-workflow", token=world.owner.token)
+    person.commit({".github/workflows/ci.yml": "on: push\n"}, "CI")
+    assert person.push("main", check=False).returncode == 0

@@ -10,6 +10,7 @@ from app.simulator.github.config import SimulatorConfig
 from app.simulator.github.events import Events
 from app.simulator.github.faults import FaultInjector, RateCounter, RequestLog
 from app.simulator.github.models import Repo
+from app.simulator.github.pushguard import install_hook
 from app.simulator.github.render import Renderer
 from app.simulator.github.state import SimState
 from app.simulator.github.webhooks import WebhookDispatcher
@@ -21,6 +22,7 @@ class Simulator:
         self.state = SimState(config.app_id, config.app_slug, config.id_base)
         self.repos_root: Path = config.data_dir / "repos"
         self.repos_root.mkdir(parents=True, exist_ok=True)
+        self.hooks_dir = install_hook(config.data_dir / "hooks")
         self.render = Renderer(self.state, config.public_url or "http://127.0.0.1")
         # One condition for "something background changed": deliveries and CI jobs notify it,
         # `settle()` waits on it.

@@ -15,6 +15,7 @@ from app.simulator.github.core import Simulator
 from app.simulator.github.errors import GitHubError
 from app.simulator.github.gitops import GIT_TIMEOUT, hermetic_env
 from app.simulator.github.models import Repo, permission_at_least
+from app.simulator.github.pushguard import ALLOWED_ENV
 from app.simulator.github.refs import sync_refs
 from app.simulator.github.routes.deps import REQUEST_CONTEXT
 
@@ -61,11 +62,26 @@ def _authorise(sim: Simulator, request: Request, repo: Repo, push: bool) -> Acto
     return actor
 
 
+def _push_rules(sim: Simulator, actor: Actor) -> dict[str, str]:
+    """What receive-pack needs to apply GitHub's rules to a push by `actor`: the workflows
+    guard as its pre-receive hook, and whether the actor may change workflows (an App only
+    with the `workflows` permission; people may)."""
+    allowed = actor.token is None or actor.token.permissions.get("workflows") == "write"
+    return {
+        "GIT_CONFIG_COUNT": "1",
+        "GIT_CONFIG_KEY_0": "core.hooksPath",
+        "GIT_CONFIG_VALUE_0": str(sim.hooks_dir),
+        ALLOWED_ENV: "1" if allowed else "0",
+    }
+
+
 def _run_backend(
-    sim: Simulator, repo: Repo, request: Request, rest: str, body: bytes, user: str
-) -> CgiResult:
+    sim: Simulator, repo: Repo, request: Request, rest: str, body: bytes, user: str,
+    rules: dict[str, str] | None = None,
+) -> CgiResult:  # fmt: skip
     env = hermetic_env(
         {
+            **(rules or {}),
             "GIT_PROJECT_ROOT": str(sim.repos_root),
             "GIT_HTTP_EXPORT_ALL": "1",
             "PATH_INFO": f"/{repo.owner.login}/{repo.name}.git/{rest}",
@@ -107,7 +123,7 @@ def _serve(
     # The push and the look at what it changed happen under the repository's ref lock, so
     # that concurrent pushes and merges are each announced exactly once.
     with sim.repo_lock(repo):
-        result = _run_backend(sim, repo, request, rest, body, user)
+        result = _run_backend(sim, repo, request, rest, body, user, _push_rules(sim, actor))
         assert actor.user is not None
         sync_refs(sim, repo, actor.user)
     return result
