@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from app.credentials import SecretScanner
 from app.workspace.git import GitError, auth_env, redact
-from app.workspace.worktree import Identity, Mirror, branch_name, protected_matches
+from app.workspace.worktree import Identity, Mirror, Worktree, branch_name
 
 BOT = Identity.bot("swarm", 7)
 
@@ -32,6 +33,15 @@ def origin(tmp_path: Path) -> Path:
     return bare
 
 
+async def commit_all(tree: Worktree, message: str, parent: str | None = None) -> str | None:
+    """Snapshot the work tree on `parent` (default HEAD) and commit it; None if unchanged."""
+    base = parent or await tree.head()
+    snap = await tree.snapshot(base, [], SecretScanner())
+    if snap.tree == snap.base_tree:
+        return None
+    return await tree.commit(snap.tree, base, message, BOT)
+
+
 async def test_a_task_branch_is_committed_as_the_bot_and_pushed_with_a_lease(
     tmp_path: Path, origin: Path
 ) -> None:
@@ -41,19 +51,21 @@ async def test_a_task_branch_is_committed_as_the_bot_and_pushed_with_a_lease(
     assert branch == "swarm/12-add-a-greeting-politely"
     tree = await mirror.worktree("12", branch, "refs/remotes/origin/main")
     (tree.path / "greet.py").write_text("print('hi')\n")
-    assert await tree.changed_paths() == ["greet.py"]
-    head = await tree.commit_all("Add greet", BOT)
-    assert head is not None and await tree.commit_all("nothing", BOT) is None
-    await tree.push(str(origin), "unused-token", expected_remote=None)
+    snap = await tree.snapshot(await tree.head(), [], SecretScanner())
+    assert snap.changed == ["greet.py"] and not snap.left_out
+    head = await commit_all(tree, "Add greet")
+    assert head is not None and await commit_all(tree, "nothing") is None
+    await tree.push(str(origin), "unused-token", head, expected_remote=None)
     author = run("git", "log", "-1", "--format=%an <%ae>", branch, cwd=origin)
     assert author == "swarm[bot] <7+swarm[bot]@users.noreply.github.com>"
 
     # Someone else moved the branch: the lease refuses to overwrite their work.
     (tree.path / "greet.py").write_text("print('hello')\n")
-    await tree.commit_all("Change greet", BOT)
+    second = await commit_all(tree, "Change greet")
+    assert second is not None
     with pytest.raises(GitError, match=r"stale info|rejected"):
-        await tree.push(str(origin), "unused-token", expected_remote="0" * 40)
-    await tree.push(str(origin), "unused-token", expected_remote=head)
+        await tree.push(str(origin), "unused-token", second, expected_remote="0" * 40)
+    await tree.push(str(origin), "unused-token", second, expected_remote=head)
 
 
 async def test_a_fresh_worktree_resumes_from_the_pushed_branch(
@@ -63,8 +75,9 @@ async def test_a_fresh_worktree_resumes_from_the_pushed_branch(
     await mirror.fetch(str(origin), token=None)
     tree = await mirror.worktree("3", "swarm/3-x", "refs/remotes/origin/main")
     (tree.path / "a.txt").write_text("a\n")
-    pushed = await tree.commit_all("checkpoint", BOT)
-    await tree.push(str(origin), "t", None)
+    pushed = await commit_all(tree, "checkpoint")
+    assert pushed is not None
+    await tree.push(str(origin), "t", pushed, None)
     (tree.path / "scratch.txt").write_text("never saved\n")
 
     await mirror.fetch(str(origin), token=None)
@@ -87,27 +100,32 @@ async def test_a_git_directory_planted_by_an_agent_is_never_read(
     hook.write_text(f"#!/bin/sh\ntouch {tmp_path / 'pwned'}\n")
     hook.chmod(0o755)
     (tree.path / "work.txt").write_text("done\n")
-    await tree.commit_all("Work", BOT)
+    start = run("git", "--git-dir", str(tree.git_dir), "rev-parse", "HEAD", cwd=tmp_path)
+    assert await commit_all(tree, "Work", parent=start) is not None
     assert not (tmp_path / "pwned").exists()
-    assert (
-        run("git", "--git-dir", str(tree.git_dir), "log", "-1", "--format=%s", cwd=tmp_path)
-        == "Work"
+    assert run("git", "--git-dir", str(tree.git_dir), "log", "-1", "--format=%s", cwd=tmp_path) == (
+        "Work"
     )
 
 
-async def test_protected_paths_are_restored(tmp_path: Path, origin: Path) -> None:
+async def test_protected_paths_stay_as_they_were_at_the_start(tmp_path: Path, origin: Path) -> None:
     mirror = Mirror(tmp_path / "data", "octo/hello")
     await mirror.fetch(str(origin), token=None)
     tree = await mirror.worktree("6", "swarm/6-x", "refs/remotes/origin/main")
     (tree.path / ".github" / "workflows").mkdir(parents=True)
     (tree.path / ".github" / "workflows" / "ci.yml").write_text("on: push\n")
     (tree.path / "README.md").write_text("changed\n")
-    changed = await tree.changed_paths()
-    refused = protected_matches(changed, [".github/workflows/**", "README.md"])
-    assert sorted(refused) == [".github/workflows/ci.yml", "README.md"]
-    await tree.restore(refused)
-    assert await tree.changed_paths() == []
-    assert (tree.path / "README.md").read_text() == "hello\n"
+    (tree.path / "other.txt").write_text("kept\n")
+    start = await tree.head()
+    snap = await tree.snapshot(start, [".github/workflows/**", "README.md"], SecretScanner())
+    assert sorted(snap.protected) == [".github/workflows/ci.yml", "README.md"]
+    assert snap.changed == ["other.txt"]
+    head = await tree.commit(snap.tree, start, "Work", BOT)
+    files = run("git", "--git-dir", str(tree.mirror), "ls-tree", "-r", "--name-only", head,
+                cwd=tmp_path)  # fmt: skip
+    assert files.split() == ["README.md", "other.txt"]
+    readme = run("git", "--git-dir", str(tree.mirror), "show", f"{head}:README.md", cwd=tmp_path)
+    assert readme == "hello"
 
 
 def test_credentials_stay_out_of_messages_and_errors_survive_storage() -> None:

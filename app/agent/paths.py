@@ -9,10 +9,11 @@ reads and writes alike.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+
+from app.pathglob import glob_to_regex
 
 
 class PathRefused(ValueError):
@@ -26,49 +27,26 @@ class WorkspacePath:
     named: str  # the path as named, normalised, relative to the worktree (before symlinks)
 
 
-def glob_to_regex(pattern: str) -> re.Pattern[str]:
-    """A gitignore-like glob: `*` within a name, `**` across directories, `?` one character.
-
-    A pattern without `/` matches a name at any depth; a matching directory covers its contents,
-    so `.git/**` and `.git` both protect the whole `.git` directory (and a `.git` file).
-    """
-    anchored = "/" in pattern.rstrip("/")
-    body = pattern.strip("/")
-    out: list[str] = []
-    i = 0
-    while i < len(body):
-        if body.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-        elif body.startswith("/**", i) and i + 3 == len(body):
-            break  # a trailing /** is implied by "a directory covers its contents"
-        elif body.startswith("**", i):
-            out.append(".*")
-            i += 2
-        elif body[i] == "*":
-            out.append("[^/]*")
-            i += 1
-        elif body[i] == "?":
-            out.append("[^/]")
-            i += 1
-        else:
-            out.append(re.escape(body[i]))
-            i += 1
-    prefix = "" if anchored else "(?:.*/)?"
-    return re.compile(f"{prefix}{''.join(out)}(?:/.*)?")
-
-
 def _inside(path: Path, root: Path) -> bool:
     return path == root or root in path.parents
 
 
-class Confinement:
-    """Resolves model-supplied paths inside `root` and says which ones are protected from writes."""
+# Never read or written by the tools: git's own directories (their config, hooks and any
+# credentials), at any depth, and whatever a `.git` file says.
+HIDDEN = (".git",)
 
-    def __init__(self, root: Path, protected: Sequence[str] = (".git/**",)) -> None:
+
+class Confinement:
+    """Resolves model-supplied paths inside `root` and says which ones are protected from writes
+    and which are hidden altogether."""
+
+    def __init__(
+        self, root: Path, protected: Sequence[str] = (".git/**",), hidden: Sequence[str] = HIDDEN
+    ) -> None:
         self.root = Path(root).resolve()
         self.protected = list(protected)
         self._protected = [glob_to_regex(p) for p in protected]
+        self._hidden = [glob_to_regex(p) for p in hidden]
 
     def resolve(self, path: str) -> WorkspacePath:
         """The real path for reading; raises PathRefused for anything outside the worktree."""
@@ -99,11 +77,15 @@ class Confinement:
                 f"{path} resolves through a symlink to {real}, outside the worktree; "
                 "only files inside the worktree can be used"
             )
-        return WorkspacePath(
+        found = WorkspacePath(
             real=real,
             relative=real.relative_to(self.root).as_posix(),
             named=lexical.relative_to(self.root).as_posix(),
         )
+        for candidate in (found.named, found.relative):
+            if any(regex.fullmatch(candidate) for regex in self._hidden):
+                raise PathRefused(f"{candidate} is git's own data; the tools do not read it")
+        return found
 
     def resolve_for_write(self, path: str) -> WorkspacePath:
         """As resolve(), and also refuses protected paths (checked on the name and the target)."""

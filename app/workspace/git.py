@@ -77,6 +77,7 @@ async def git(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     check: bool = True,
     strip: bool = True,
+    stdin: str | None = None,
 ) -> str:
     """Run git and return its stdout (stripped unless told not to, as porcelain output must
     not be); raise GitError on failure or timeout."""
@@ -85,13 +86,14 @@ async def git(
         *argv,
         cwd=cwd,
         env={**_base_env(), **(env or {})},
-        stdin=asyncio.subprocess.DEVNULL,
+        stdin=asyncio.subprocess.DEVNULL if stdin is None else asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,
     )
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), timeout_s)
+        sent = None if stdin is None else stdin.encode("utf-8", "surrogateescape")
+        out, err = await asyncio.wait_for(proc.communicate(sent), timeout_s)
     except (TimeoutError, asyncio.CancelledError) as exc:
         os.killpg(proc.pid, signal.SIGKILL)
         await proc.wait()

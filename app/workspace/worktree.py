@@ -1,21 +1,26 @@
 """Mirrors, worktrees, commits and pushes for the swarm's branches.
 
 One bare mirror per repository is fetched (never re-cloned) for each task; each task works in
-its own worktree of it. The orchestrator always names the git directory and the work tree
-explicitly, so a `.git` file or directory an agent planted in its worktree is never read.
+its own worktree of it. The orchestrator always names the git directory explicitly, so a `.git`
+an agent planted is never read, and it never runs git's porcelain on the work tree: a commit is
+built from a snapshot of the files (`snapshot.py`) and made with `commit-tree` on the mirror.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 import logging
+import os
 import re
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from app.credentials import SecretScanner
+from app.sandbox.users import hand_over
 from app.workspace.git import GitError, auth_env, git
+from app.workspace.snapshot import Snapshot, take_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -88,19 +93,36 @@ class Mirror:
 
     async def _worktree(self, name: str, branch: str, start: str) -> Worktree:
         path = self.worktrees_root / name
-        if path.exists():
-            await git(
-                "--git-dir", str(self.path), "worktree", "remove", "--force", str(path), check=False
-            )
-            shutil.rmtree(path, ignore_errors=True)
+        # Not `git worktree remove`: it may run `git status` in a tree an agent wrote.
+        await asyncio.to_thread(remove_tree, path)
         await git("--git-dir", str(self.path), "worktree", "prune")
         path.parent.mkdir(parents=True, exist_ok=True)
         await git(
             "--git-dir", str(self.path), "worktree", "add", "--force", "-B", branch,
             str(path), start,
         )  # fmt: skip
-        gitdir = await git("--git-dir", str(self.path), "rev-parse", "--absolute-git-dir")
-        return Worktree(path=path, git_dir=Path(gitdir) / "worktrees" / path.name, branch=branch)
+        gitdir = Path(await git("--git-dir", str(self.path), "rev-parse", "--absolute-git-dir"))
+        hand_over(path)  # as root: the worktree belongs to an unprivileged uid of its own
+        return Worktree(path, gitdir / "worktrees" / path.name, branch, gitdir)
+
+
+def remove_tree(path: Path) -> None:
+    """Remove a directory an agent may have made hard to remove (a directory it made
+    unreadable or unwritable); symlinks in it are removed, never followed."""
+
+    def unlock(function: object, name: str, _exc: object) -> None:
+        parent = os.path.dirname(name)
+        os.chmod(parent, 0o700)
+        if os.path.isdir(name) and not os.path.islink(name):
+            os.chmod(name, 0o700)
+            shutil.rmtree(name, ignore_errors=True)
+        else:
+            os.unlink(name)
+
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path, onerror=unlock)
 
 
 @dataclass(frozen=True)
@@ -108,61 +130,43 @@ class Worktree:
     path: Path
     git_dir: Path  # the worktree's own git directory inside the mirror
     branch: str
+    mirror: Path  # the mirror itself: commits and pushes need no work tree
 
-    async def git(
-        self, *args: str, token: str | None = None, check: bool = True, strip: bool = True
-    ) -> str:
-        return await git(
-            "--git-dir", str(self.git_dir), "--work-tree", str(self.path), *args,
-            cwd=self.path, env=auth_env(token), check=check, strip=strip,
-        )  # fmt: skip
+    async def git(self, *args: str, token: str | None = None, check: bool = True) -> str:
+        """git on the mirror alone: nothing the agent wrote in the work tree is read."""
+        return await git("--git-dir", str(self.mirror), *args, env=auth_env(token), check=check)
 
     async def head(self) -> str:
-        return await self.git("rev-parse", "HEAD")
+        return await git("--git-dir", str(self.git_dir), "rev-parse", "HEAD")
 
-    async def changed_paths(self) -> list[str]:
-        """Paths changed in the work tree against HEAD, untracked files included."""
-        out = await self.git("status", "--porcelain", "--untracked-files=all", "-z", strip=False)
-        paths = []
-        for entry in filter(None, out.split("\0")):
-            if len(entry) > 3 and entry[2] == " ":
-                paths.append(entry[3:])
-        return paths
+    async def snapshot(
+        self, base: str, protected: Sequence[str], scanner: SecretScanner
+    ) -> Snapshot:
+        """The work tree as it would be committed on `base` (see `snapshot.py`)."""
+        return await take_snapshot(
+            self.git_dir, self.path, base, protected=protected, scanner=scanner
+        )
 
-    async def restore(self, paths: list[str]) -> None:
-        """Undo the work tree's changes to `paths` (protected files an agent touched)."""
-        for path in paths:
-            tracked = await self.git("ls-files", "--error-unmatch", "--", path, check=False)
-            if tracked:
-                await self.git("checkout", "HEAD", "--", path)
-            else:
-                (self.path / path).unlink(missing_ok=True)
-
-    async def commit_all(self, message: str, author: Identity) -> str | None:
-        """Commit every change as `author`; None when there was nothing to commit."""
-        await self.git("add", "--all")
-        if not await self.git("status", "--porcelain"):
-            return None
-        await self.git(
-            "-c", f"user.name={author.name}", "-c", f"user.email={author.email}",
-            "commit", "--quiet", "--no-verify", "-m", message,
+    async def commit(self, tree: str, parent: str, message: str, author: Identity) -> str:
+        """A commit of `tree` on `parent` by `author`; the branch moves to it."""
+        who = {
+            "GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
+            "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email,
+        }  # fmt: skip
+        sha = await git(
+            "--git-dir", str(self.mirror), "commit-tree", tree, "-p", parent, "-F", "-",
+            env=who, stdin=message,
         )  # fmt: skip
-        return await self.head()
+        await self.git("update-ref", f"refs/heads/{self.branch}", sha)
+        return sha
 
-    async def push(self, url: str, token: str, expected_remote: str | None) -> None:
-        """Push HEAD to the branch, only if the remote branch is still at `expected_remote`."""
+    async def push(self, url: str, token: str, sha: str, expected_remote: str | None) -> None:
+        """Push `sha` to the branch, only if the remote branch is still at `expected_remote`."""
         lease = f"refs/heads/{self.branch}:{expected_remote or ''}"
         await self.git(
-            "push", "--quiet", f"--force-with-lease={lease}", url,
-            f"HEAD:refs/heads/{self.branch}", token=token,
+            "push", "--quiet", "--no-recurse-submodules", f"--force-with-lease={lease}", url,
+            f"{sha}:refs/heads/{self.branch}", token=token,
         )  # fmt: skip
 
-    async def diff_stat(self, base: str) -> str:
-        return await self.git("diff", "--stat", base, "HEAD")
 
-
-def protected_matches(paths: list[str], patterns: list[str]) -> list[str]:
-    return [p for p in paths if any(fnmatch.fnmatch(p, pattern) for pattern in patterns)]
-
-
-__all__ = ["GitError", "Identity", "Mirror", "Worktree", "branch_name", "protected_matches"]
+__all__ = ["GitError", "Identity", "Mirror", "Snapshot", "Worktree", "branch_name"]
