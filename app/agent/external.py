@@ -16,13 +16,13 @@ import logging
 import os
 import secrets
 import shlex
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from app.sandbox.base import Sandbox
 from app.workspace.git import git
+from app.workspace.snapshot import diff_of_worktree
 
 log = logging.getLogger(__name__)
 
@@ -69,20 +69,9 @@ def _agent_env(env: Mapping[str, str] | None, pass_env: Sequence[str]) -> dict[s
 
 async def worktree_diff(worktree: Path, git_dir: Path, base: str) -> str:
     """Everything in the worktree that differs from `base`, untracked (not ignored) files
-    included, as one binary-safe patch. A throwaway index keeps the real one untouched."""
-    location = ("--git-dir", str(git_dir), "--work-tree", str(worktree))
-    with tempfile.TemporaryDirectory(prefix="swarm-diff-") as scratch:
-        index = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
-        out = Path(scratch) / "diff"
-        await git(*location, "read-tree", base, cwd=worktree, env=index)
-        await git(*location, "add", "--all", cwd=worktree, env=index)
-        await git(
-            *location,
-            "diff", "--cached", "--binary", "--no-ext-diff", "--no-textconv",
-            f"--output={out}", base,
-            cwd=worktree, env=index,
-        )  # fmt: skip
-        return out.read_text(encoding="utf-8", errors="surrogateescape")
+    included, as one binary-safe patch — read as the swarm builds a commit, so nothing the CLI
+    wrote (attributes, nested repositories) makes git run a command on the host."""
+    return await diff_of_worktree(git_dir, worktree, base, "-p", "--binary")
 
 
 async def run_external_agent(

@@ -11,6 +11,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
+from app.agent.untrusted import quoted
+
 # Every delivered message starts with this, so compaction can recognise (and keep) redirects.
 INBOX_PREFIX = "Message from "
 
@@ -24,8 +26,9 @@ class InboxMessage:
     kind: InboxKind = "message"
 
     def render(self) -> str:
-        """The user message the model sees."""
-        return f"{INBOX_PREFIX}{self.sender}: {self.text}"
+        """The user message the model sees: the text cleaned and framed as GitHub text."""
+        framed, _ = quoted("comment", self.text)
+        return f"{INBOX_PREFIX}{self.sender}:\n{framed}"
 
 
 def is_inbox_message(role: str, content: str) -> bool:

@@ -14,7 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Literal
+from typing import Literal, Protocol
 
 from app.agent.compaction import CompactionPolicy, Compactor, TokenEstimator
 from app.agent.inbox import Inbox
@@ -57,6 +57,21 @@ NO_TOOL_CALL = (
     "You answered without calling a tool. Go on with a tool call, or call finish(summary) "
     "when the task is done."
 )
+MAX_FINISH_REFUSALS = 2  # then the run ends anyway; the orchestrator still refuses the work
+
+
+class Supervisor(Protocol):
+    """The orchestrator's say between steps, without the loop knowing what it does."""
+
+    async def after_step(self, agent: Agent) -> str | None:
+        """Called after each step (to save a checkpoint, say); a note returned goes to the
+        model as a message."""
+        ...
+
+    async def review_finish(self, agent: Agent) -> str | None:
+        """Called when the model calls finish; a problem returned refuses the finish, and the
+        model goes on with the problem as the call's result."""
+        ...
 
 
 @dataclass
@@ -101,8 +116,11 @@ class Agent:
         transcript: Transcript,
         clock: Callable[[], float] = time.monotonic,
         config: AgentConfig | None = None,
+        supervisor: Supervisor | None = None,
     ) -> None:
         self.name, self.role, self.model, self.tools = name, role, model, tools
+        self.supervisor = supervisor
+        self.finish_refusals = 0
         self.system_prompt, self.inbox, self.transcript, self.clock = (
             system_prompt, inbox, transcript, clock,
         )  # fmt: skip
@@ -134,6 +152,7 @@ class Agent:
             while self.outcome is None:
                 await self.step()
                 self.transcript.sync()
+                await self._supervise()
         except asyncio.CancelledError:
             self._end("cancelled", "the task was cancelled")
             raise
@@ -206,12 +225,37 @@ class Agent:
             return False
         arguments = call.arguments or {}
         if call.name == FINISH:
+            if problem := await self._finish_refused():
+                self._answer(call, f"Not finished: {problem}", is_error=True)
+                return True
             self._answer(call, "Recorded. CI and the judge will check the work.")
             self._end("finished", "the agent called finish", summary=str(arguments["summary"]))
             return True
-        result = await self.tools.call(call.name, arguments)
+        left = self.config.max_seconds - (self.clock() - self._started)
+        try:
+            # Every call ends by the run's deadline, whatever the tool does.
+            result = await asyncio.wait_for(self.tools.call(call.name, arguments), max(0, left))
+        except TimeoutError:
+            self._answer(call, f"Stopped: the run's time ran out during this {call.name} call.",
+                         is_error=True)  # fmt: skip
+            self._end("budget_exhausted", f"time limit reached during a {call.name} call")
+            return True
         self._answer(call, result.output, is_error=result.is_error)
         return True
+
+    async def _supervise(self) -> None:
+        if self.outcome is None and self.supervisor is not None:
+            note = await self.supervisor.after_step(self)
+            if note:
+                self._add(Message(role="user", content=note))
+
+    async def _finish_refused(self) -> str | None:
+        if self.supervisor is None or self.finish_refusals >= MAX_FINISH_REFUSALS:
+            return None
+        problem = await self.supervisor.review_finish(self)
+        if problem:
+            self.finish_refusals += 1
+        return problem
 
     def _problem(self, call: ToolCall) -> str | None:
         """Why a call must not run, in words the model can act on; None when it may run."""

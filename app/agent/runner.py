@@ -25,8 +25,9 @@ from app.agent.prompts import read_repo_guidance, system_prompt, task_message
 from app.agent.tools import WorkspaceTools
 from app.agent.transcript import Record, Transcript
 from app.llm import make_model
-from app.sandbox import make_sandbox
+from app.sandbox import SandboxSettings, make_sandbox
 from app.workspace.git import GitError, git
+from app.workspace.snapshot import diff_of_worktree
 
 MODEL_ENV = "SWARM_WORKER_MODEL"
 # The design's defaults: the agent never writes git internals or CI workflows.
@@ -77,8 +78,12 @@ async def run_worker(
     protected: Sequence[str] = PROTECTED_PATHS,
     api_key: str | None = None,
     base_url: str | None = None,
+    sandbox: SandboxSettings | None = None,
 ) -> AgentOutcome:
-    """Run a worker agent on `repo`'s working tree until it finishes or a limit stops it."""
+    """Run a worker agent on `repo`'s working tree until it finishes or a limit stops it.
+
+    The checkout's `.git` is hidden from the agent (its config and hooks would otherwise be the
+    agent's to write, and git on the host would run them)."""
     repo = repo.resolve()
     name = name or agent_name(f"{repo}\0{task}", "worker")
     path = transcript_path or transcript_path_for(default_data_dir(), name)
@@ -89,7 +94,7 @@ async def run_worker(
             name=name,
             role="worker",
             model=model,
-            tools=WorkspaceTools(repo, make_sandbox(repo), protected=protected),
+            tools=WorkspaceTools(repo, make_sandbox(repo, sandbox), protected=protected),
             system_prompt=system_prompt("worker", name, read_repo_guidance(repo)),
             inbox=inbox or MemoryInbox(),
             transcript=transcript,
@@ -102,15 +107,14 @@ async def run_worker(
 
 
 async def diff_stat(repo: Path) -> str:
-    """`git diff --stat` plus the untracked files, read by our hardened git runner."""
+    """What changed against HEAD, untracked files included, read the way the swarm builds a
+    commit: git never runs the checkout's filters or looks into repositories nested in it."""
     try:
-        stat = await git("diff", "--stat", "--no-ext-diff", "--no-textconv", cwd=repo)
-        untracked = await git("ls-files", "--others", "--exclude-standard", cwd=repo)
+        git_dir = Path(await git("rev-parse", "--absolute-git-dir", cwd=repo))
+        stat = await diff_of_worktree(git_dir, repo, "HEAD", "--stat")
     except GitError as exc:
         return f"(no git diff: {exc})"
-    lines = [" " + stat] if stat else []  # git() strips the first line's indent
-    lines += [f" {path} (new file)" for path in untracked.splitlines()]
-    return "\n".join(lines) or "(no changes)"
+    return stat.rstrip() or "(no changes)"
 
 
 def _describe_call(call: Mapping[str, Any]) -> str:
@@ -166,6 +170,10 @@ def run_command(
     if not (repo / ".git").exists():
         console.print(f"[red]{escape(str(repo))} is not a git repository[/]")
         raise typer.Exit(2)
+    from app.cli import sandbox_or_exit
+
+    sandbox = SandboxSettings()
+    isolation = sandbox_or_exit(sandbox)
     try:
         spec = resolve_model_spec(model)
     except ModelNotConfigured as exc:
@@ -173,12 +181,18 @@ def run_command(
         raise typer.Exit(2) from exc
     name = agent_name(f"{repo.resolve()}\0{task}", "worker")
     path = transcript_path_for(default_data_dir(), name)
-    console.print(f"[bold]{name}[/] on {escape(str(repo))} with {escape(spec)}")
+    console.print(f"[bold]{name}[/] on {escape(str(repo))} with {escape(spec)} ({isolation})")
     config = AgentConfig(max_turns=max_turns, max_seconds=max_minutes * 60)
     try:
         outcome = asyncio.run(
             run_worker(
-                repo, task, spec, config=config, transcript_path=path, listener=_printer(console)
+                repo,
+                task,
+                spec,
+                config=config,
+                transcript_path=path,
+                listener=_printer(console),
+                sandbox=sandbox,
             )
         )
     except ValueError as exc:  # a malformed model name, a missing API key

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import fnmatch
+import io
 import os
 import re
 import shlex
@@ -17,12 +18,14 @@ import shutil
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 from app.agent.paths import Confinement, PathRefused, WorkspacePath
 from app.agent.toolbox import ToolResult
 from app.llm.types import ToolSpec
 from app.sandbox.base import Sandbox
+from app.sandbox.hostfiles import NotRegularFile, open_regular, write_regular
+from app.sandbox.users import adopt
 
 SearchBackend = Literal["auto", "ripgrep", "python"]
 
@@ -198,6 +201,22 @@ class WorkspaceTools:
     def _offered(self, name: str) -> bool:
         return not self.read_only or name in READ_ONLY_TOOLS
 
+    def _write(self, target: WorkspacePath, content: str) -> None:
+        try:
+            write_regular(target.real, content.encode())
+        except NotRegularFile as exc:
+            raise ToolError(f"{exc}; the tools only write regular files") from exc
+        except OSError as exc:  # ENXIO: a FIFO with no reader; ELOOP: a symlink appeared
+            raise ToolError(f"cannot write {target.relative}: {exc.strerror}") from exc
+        adopt(target.real, self.root)
+
+    def _make_parents(self, directory: Path) -> None:
+        missing = [d for d in (directory, *directory.parents) if not d.exists()]
+        directory.mkdir(parents=True, exist_ok=True)
+        for made in missing:
+            if made == self.root or self.root in made.parents:
+                adopt(made, self.root)
+
     # -- the tools --------------------------------------------------------------------------
 
     def _all_tools(self) -> list[_Tool]:
@@ -279,7 +298,7 @@ class WorkspaceTools:
                 f"stderr, capped at {cap} characters (the start and the end are kept). The "
                 f"command is killed after timeout_s seconds (default and maximum "
                 f"{self.command_timeout_s:g}), and any processes it left in the background are "
-                "killed when it ends.",
+                f"killed when it ends. Limits: {self.sandbox.limits.describe()}.",
                 (
                     _Param("command", "string", "The shell command, e.g. 'pytest -q'.", True),
                     _Param("timeout_s", "number", "Seconds before it is killed.", minimum=1),
@@ -350,28 +369,13 @@ class WorkspaceTools:
             raise ToolError(f"{target.relative} does not exist; list_files or search can find it")
         if real.is_dir():
             raise ToolError(f"{target.relative} is a directory; use list_files")
-        with real.open("rb") as f:
-            if _is_binary(f.read(_BINARY_SNIFF)):
-                size = real.stat().st_size
+        with _open_file(target) as binary:
+            if _is_binary(binary.read(_BINARY_SNIFF)):
+                size = os.fstat(binary.fileno()).st_size
                 raise ToolError(f"{target.relative} is a binary file ({size} bytes); not shown")
-        shown: list[str] = []
-        size = 0
-        total = 0
-        cut_by_cap = False
-        with real.open(encoding="utf-8", errors="replace", newline="") as f:
-            for total, raw in enumerate(f, start=1):
-                if total < start or (end is not None and total > end) or cut_by_cap:
-                    continue
-                text = raw.rstrip("\r\n")
-                if len(text) > _MAX_LINE_CHARS:
-                    more = len(text) - _MAX_LINE_CHARS
-                    text = f"{text[:_MAX_LINE_CHARS]} [... line cut: {more} more characters]"
-                line = f"{total}\t{text}"
-                if shown and size + len(line) + 1 > self.output_cap:
-                    cut_by_cap = True
-                    continue
-                shown.append(line)
-                size += len(line) + 1
+            binary.seek(0)
+            with io.TextIOWrapper(binary, encoding="utf-8", errors="replace", newline="") as f:
+                shown, total, cut_by_cap = self._numbered(f, start, end)
         if total == 0:
             return f"{target.relative} is empty (0 lines)"
         if start > total:
@@ -385,6 +389,28 @@ class WorkspaceTools:
         if last < total:
             footer += f"; to read more, call read_file with start_line={last + 1}"
         return "\n".join(shown) + "\n" + footer + "]"
+
+    def _numbered(
+        self, lines: Iterator[str], start: int, end: int | None
+    ) -> tuple[list[str], int, bool]:
+        """The numbered lines from `start` to `end` that fit the cap; the total; whether cut."""
+        shown: list[str] = []
+        size = total = 0
+        cut_by_cap = False
+        for total, raw in enumerate(lines, start=1):
+            if total < start or (end is not None and total > end) or cut_by_cap:
+                continue
+            text = raw.rstrip("\r\n")
+            if len(text) > _MAX_LINE_CHARS:
+                more = len(text) - _MAX_LINE_CHARS
+                text = f"{text[:_MAX_LINE_CHARS]} [... line cut: {more} more characters]"
+            line = f"{total}\t{text}"
+            if shown and size + len(line) + 1 > self.output_cap:
+                cut_by_cap = True
+                continue
+            shown.append(line)
+            size += len(line) + 1
+        return shown, total, cut_by_cap
 
     async def _search(self, args: dict[str, Any]) -> ToolResult:
         pattern: str = args["pattern"]
@@ -440,8 +466,11 @@ class WorkspaceTools:
         lines: list[str] = []
         budget = self.output_cap
         for path in self._walk_files(target.real, glob):
-            with path.open("rb") as f:
-                data = f.read()
+            try:
+                with open_regular(path) as f:
+                    data = f.read()
+            except OSError:
+                continue  # replaced by a FIFO or removed since the walk saw it
             if _is_binary(data):
                 continue
             relative = path.relative_to(self.root).as_posix()
@@ -511,7 +540,7 @@ class WorkspaceTools:
             )
         first = text.count("\n", 0, positions[0]) + 1
         updated = text.replace(old, new, 1)
-        _write_text(target.real, updated)
+        self._write(target, updated)
         last = first + new.count("\n")
         return (
             f"replaced the snippet at line {first} of {target.relative}; the new text spans "
@@ -523,7 +552,8 @@ class WorkspaceTools:
             raise ToolError(f"{target.relative} does not exist; use write_file to create it")
         if target.real.is_dir():
             raise ToolError(f"{target.relative} is a directory")
-        data = target.real.read_bytes()
+        with _open_file(target) as f:
+            data = f.read()
         if _is_binary(data):
             raise ToolError(f"{target.relative} is a binary file; it cannot be edited as text")
         try:
@@ -538,10 +568,10 @@ class WorkspaceTools:
             raise ToolError(f"{target.relative} is a directory; give a file path")
         existed = target.real.exists()
         try:
-            await asyncio.to_thread(target.real.parent.mkdir, parents=True, exist_ok=True)
+            await asyncio.to_thread(self._make_parents, target.real.parent)
         except (FileExistsError, NotADirectoryError) as exc:
             raise ToolError(f"cannot create the directories of {target.relative}: {exc}") from exc
-        await asyncio.to_thread(_write_text, target.real, content)
+        await asyncio.to_thread(self._write, target, content)
         verb = "overwrote" if existed else "created"
         size = len(content.encode())
         return ToolResult(f"{verb} {target.relative} ({_line_count(content)} lines, {size} bytes)")
@@ -559,9 +589,13 @@ class WorkspaceTools:
                 f"[timed out after {timeout:g} s: the command and every process it started "
                 "were killed]"
             )
+        elif result.exit_code is None:
+            head = "[stopped by the sandbox: the command and every process it started were killed]"
         else:
             head = f"[exit code {result.exit_code}]"
         notes = []
+        if result.limit:
+            notes.append(f"[sandbox limit: {result.limit}]")
         if requested > self.command_timeout_s:
             notes.append(f"[timeout_s was lowered to the maximum, {self.command_timeout_s:g} s]")
         if result.truncated or cut:
@@ -570,7 +604,8 @@ class WorkspaceTools:
                 "and search or read it for the rest]"
             )
         body = output if output else "(no output)"
-        return ToolResult("\n".join([head, body.rstrip("\n"), *notes]), is_error=result.timed_out)
+        failed = result.timed_out or result.exit_code is None
+        return ToolResult("\n".join([head, body.rstrip("\n"), *notes]), is_error=failed)
 
 
 def _occurrences(text: str, snippet: str) -> list[int]:
@@ -586,8 +621,10 @@ def _line_count(text: str) -> int:
     return text.count("\n") + (0 if text.endswith("\n") or not text else 1)
 
 
-def _write_text(real: Path, content: str) -> None:
-    # O_NOFOLLOW: the path was checked to contain no symlink; refuse one that appeared since.
-    fd = os.open(real, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o644)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-        f.write(content)
+def _open_file(target: WorkspacePath) -> BinaryIO:
+    """The file for reading, refused when it is a FIFO, socket or device (which would block or
+    talk back) — checked on the open file, so a swap after the path check changes nothing."""
+    try:
+        return open_regular(target.real)
+    except NotRegularFile as exc:
+        raise ToolError(f"{target.relative}: {exc}; the tools only read regular files") from exc

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from app.llm.base import ProviderModel
 from app.llm.pricing import Price
 
@@ -36,14 +38,17 @@ def make_model(
 
         from app.llm.openai_chat import OpenAIModel
 
+        # A local OpenAI-compatible server (Ollama, vLLM) needs no key; the SDK wants one.
+        local = base_url or os.environ.get("OPENAI_BASE_URL")
+        if api_key is None and not os.environ.get("OPENAI_API_KEY") and local:
+            api_key = "no-key"
         try:
             client = openai.AsyncOpenAI(
                 api_key=api_key, base_url=base_url, max_retries=max_retries, timeout=timeout
             )
         except openai.OpenAIError as err:
             raise ValueError(
-                f"{spec}: {err} (an OpenAI-compatible server without keys still needs "
-                "OPENAI_API_KEY set to any value)"
+                f"{spec}: {err} (for an OpenAI-compatible server, set OPENAI_BASE_URL)"
             ) from err
         return OpenAIModel(model, client, context_window=context_window, price=price)
     if provider == "anthropic":

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from app.agent.inbox import MemoryInbox
+from app.agent.inbox import InboxMessage, MemoryInbox
 from app.agent.transcript import load_transcript
 from app.llm.types import ModelResponse
 from tests.agent.helpers import SYSTEM, assert_paired, make_agent
@@ -41,7 +41,7 @@ async def test_a_300_turn_run_stays_in_budget_and_keeps_task_and_redirects(
         number = len(model.requests)
         if number in REDIRECT_AT:
             inbox.push(REDIRECT_AT[number], sender="@maintainer")
-            visible_from[number] = f"Message from @maintainer: {REDIRECT_AT[number]}"
+            visible_from[number] = InboxMessage(REDIRECT_AT[number], "@maintainer").render()
 
     agent = make_agent(
         model, FileToolbox(tmp_path, on_call), tmp_path, inbox=inbox, max_turns=TURNS,

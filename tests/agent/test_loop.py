@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from app.agent.inbox import MemoryInbox
+from app.agent.inbox import InboxMessage, MemoryInbox
 from app.agent.loop import CUT_OFF
 from app.agent.transcript import load_transcript
 from app.llm.types import ContextWindowExceeded, Message, ModelError, ModelResponse
@@ -170,8 +170,9 @@ async def test_a_redirect_pushed_mid_run_is_in_the_very_next_request(tmp_path: P
 
     await agent.run("task")
 
-    redirect = "Message from @alice: use tabs, not spaces"
-    assert not any(redirect in m.content for r in model.requests[:2] for m in r)
+    redirect = InboxMessage("use tabs, not spaces", "@alice").render()
+    assert "Message from @alice:\n<github-comment" in redirect
+    assert not any("use tabs" in m.content for r in model.requests[:2] for m in r)
     third = model.requests[2]
     assert third[-1].role == "user" and third[-1].content.startswith(redirect)
     assert third[-2].role == "tool"  # after the answers to the previous turn's calls

@@ -71,6 +71,6 @@ def test_instructions_are_capped(worktree: Path) -> None:
 
 
 def test_the_task_message_wraps_the_task_and_an_earlier_attempt() -> None:
-    assert "<task>\nFix the bug.\n</task>" in task_message("  Fix the bug.\n")
+    assert "Your task:\n\nFix the bug.\n" in task_message("  Fix the bug.\n")
     resumed = task_message("Fix it", resume_summary="Files changed: a.py.")
     assert "Where an earlier attempt left this task:\n\nFiles changed: a.py." in resumed

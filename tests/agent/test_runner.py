@@ -30,7 +30,7 @@ def call(name: str, **arguments: Any) -> dict[str, Any]:
 
 
 WORKER_TURNS: list[dict[str, Any]] = [
-    {"expect": "Message from @alice: keep the signature", "text": "Looking around.",
+    {"expect": "keep the signature of add()", "text": "Looking around.",
      "tool_calls": [call("list_files")]},
     {"expect": "calc.py", "tool_calls": [call("read_file", path="calc.py")]},
     {"stop": "max_tokens", "tool_calls": [call("write_file", path="calc.py", content="BROKEN")]},
@@ -124,7 +124,7 @@ def test_the_cli_prints_each_call_the_summary_and_the_diff(
     assert any("turn   2 replace path=calc.py old=a - b new=a + b" in line for line in lines)
     assert "finished after 3 turns" in result.output
     assert "Summary: Said hi and fixed add." in result.output
-    assert "calc.py | 2 +-" in result.output and "hello.txt (new file)" in result.output
+    assert "calc.py   | 2 +-" in result.output and "hello.txt | 1 +" in result.output
     assert list((tmp_path / "data" / "transcripts").glob("*-worker.jsonl"))
 
 

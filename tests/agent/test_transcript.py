@@ -38,7 +38,8 @@ async def test_a_run_is_loaded_back_and_summarised_for_resume(tmp_path: Path) ->
     assert "ended budget_exhausted: turn limit reached (4 of 4 turns)" in summary
     assert "Files changed: app.py." in summary and "Files read: README.md." in summary
     assert "Commands run (2, latest last): pytest -q; pytest -q" in summary
-    assert "Received: Message from @carol: also update the docs" in summary
+    assert "Received: Message from @carol: <github-comment id=" in summary
+    assert "also update the docs </github-comment id=" in summary
     assert "Last remark: Tests next." in summary
     assert "git diff" in summary
 

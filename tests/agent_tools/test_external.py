@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.agent.external import build_command, run_external_agent
-from app.sandbox import SubprocessSandbox, UnsafeEnvironmentError, make_sandbox
+from app.sandbox import UnsafeEnvironmentError, make_sandbox
 from tests.sandbox.helpers import make_runner
 
 PROMPT = "Add a greeting.\nUse 'hello'.\n"
@@ -89,15 +89,20 @@ async def test_the_prompt_can_come_on_stdin(repo: Path) -> None:
     assert "+Use 'hello'." in run.diff and "from-stdin.txt" in run.diff
 
 
-async def test_a_cli_that_commits_is_still_diffed_against_the_starting_head(repo: Path) -> None:
+async def test_a_cli_cannot_touch_the_checkouts_git_data_and_is_diffed_from_its_head(
+    repo: Path,
+) -> None:
     base = git(repo, "rev-parse", "HEAD")
+    config = (repo / ".git" / "config").read_text()
     script = (
-        "echo more >> README.md && git -c user.name=a -c user.email=a@b commit -qam agent && "
-        "git log --oneline | wc -l"
+        "echo more >> README.md; git -c user.name=a -c user.email=a@b commit -qam agent; "
+        "echo '[filter \"x\"] clean = touch pwned' >> .git/config; ls -A .git | wc -l"
     )
     run = await run_external_agent(script, PROMPT, make_sandbox(repo), repo, 60)
-    assert run.output.strip() == "2", run.output
-    assert run.base == base
+    assert "not a git repository" in run.output and "Read-only file system" in run.output
+    assert run.output.strip().endswith("0")  # .git is empty to the CLI
+    assert (repo / ".git" / "config").read_text() == config
+    assert git(repo, "rev-parse", "HEAD") == run.base == base
     assert "+more" in run.diff
 
 
@@ -128,14 +133,13 @@ async def test_the_operator_grants_a_key_explicitly(
 ) -> None:
     monkeypatch.setenv("AGENT_API_KEY", "k-123")
     monkeypatch.setenv("GITHUB_TOKEN", "ghs_never")
+    if kind == "subprocess":
+        # The unisolated runner refuses to run at all beside anything that looks like a secret.
+        with pytest.raises(UnsafeEnvironmentError, match="AGENT_API_KEY, GITHUB_TOKEN"):
+            make_runner(kind, repo)
+        return
     sandbox = make_runner(kind, repo)
     command = 'echo "key=$AGENT_API_KEY token=$GITHUB_TOKEN" > seen.txt'
-    if isinstance(sandbox, SubprocessSandbox):
-        # The unisolated runner refuses to hand over anything that looks like a secret.
-        with pytest.raises(UnsafeEnvironmentError):
-            await run_external_agent(command, PROMPT, sandbox, repo, 60, pass_env=["AGENT_API_KEY"])
-        assert not list(repo.glob(".swarm-prompt-*"))
-        return
     run = await run_external_agent(command, PROMPT, sandbox, repo, 60, pass_env=["AGENT_API_KEY"])
     assert "+key=k-123 token=" in run.diff
     assert "ghs_never" not in run.diff

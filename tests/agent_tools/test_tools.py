@@ -307,10 +307,11 @@ async def test_write_file_errors(tools: WorkspaceTools, worktree: Path) -> None:
 async def test_protected_paths_are_refused_for_writes(
     tools: WorkspaceTools, worktree: Path, path: str
 ) -> None:
+    refused = "git's own data" if path.startswith(".git/") or path == ".git" else "is protected"
     message = await error(tools, "write_file", path=path, content="pwned")
-    assert "is protected" in message
+    assert refused in message
     message = await error(tools, "replace", path=path, old="[core]", new="pwned")
-    assert "is protected" in message
+    assert refused in message
     assert (worktree / ".git" / "config").read_text() == "[core]\n"
     assert (worktree / ".github" / "workflows" / "ci.yml").read_text() == "on: push\n"
 
@@ -324,7 +325,10 @@ async def test_a_symlink_into_a_protected_path_is_refused(
 ) -> None:
     (worktree / "innocent.cfg").symlink_to(".git/config")
     message = await error(tools, "write_file", path="innocent.cfg", content="pwned")
-    assert ".git/config is protected" in message
+    assert ".git/config is git's own data" in message
+    (worktree / "innocent.yml").symlink_to(".github/workflows/ci.yml")
+    message = await error(tools, "write_file", path="innocent.yml", content="pwned")
+    assert ".github/workflows/ci.yml is protected" in message
     assert (worktree / ".git" / "config").read_text() == "[core]\n"
 
 

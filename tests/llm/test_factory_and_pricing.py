@@ -34,8 +34,23 @@ def test_an_openai_model_without_any_key_says_how_to_give_one(
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_ADMIN_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     with pytest.raises(ValueError, match="OPENAI_API_KEY"):
         make_model("openai/gpt-5")
+
+
+async def test_a_local_openai_compatible_server_needs_no_key(
+    server: ScriptedModelServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("OPENAI_BASE_URL", server.url + "/v1")
+    server.load({"agents": [{"match": "hello", "turns": [{"text": "hi"}]}]})
+    model = make_model("openai/local-model")
+    try:
+        answer = await model.query([Message(role="user", content="hello")], [], max_tokens=50)
+    finally:
+        await model.aclose()
+    assert answer.message.content == "hi"
 
 
 @pytest.mark.parametrize("provider", ["openai", "anthropic"])
