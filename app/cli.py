@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from app.sandbox import SandboxSettings, SandboxUnavailable, UnsafeEnvironmentError, require_sandbox
 from app.settings import SettingsError, load_settings
 
 cli = typer.Typer(
@@ -28,6 +29,15 @@ def _settings_or_exit(**overrides: object):  # type: ignore[no-untyped-def]
         raise typer.Exit(2) from None
 
 
+def sandbox_or_exit(settings: SandboxSettings) -> str:
+    """What isolates agents' commands here; else one line on stderr and exit 2."""
+    try:
+        return require_sandbox(settings)
+    except (SandboxUnavailable, UnsafeEnvironmentError) as exc:
+        typer.secho(f"swarm: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+
+
 @cli.command()
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
@@ -45,6 +55,8 @@ def serve(
     from app.web.app import create_app
 
     settings = _settings_or_exit()
+    if workers:
+        sandbox_or_exit(settings)
     logs.configure(settings.log_level)
     uvicorn.run(
         create_app(settings, handle_events=workers), host=host, port=port, log_level="warning"
@@ -59,6 +71,7 @@ def worker() -> None:
     from app import logs, runtime
 
     settings = _settings_or_exit()
+    sandbox_or_exit(settings)
     logs.configure(settings.log_level)
 
     async def run_forever() -> None:
@@ -97,6 +110,8 @@ def doctor() -> None:
     for check in run_checks():
         failed += not check.ok
         mark = typer.style("ok  ", fg="green") if check.ok else typer.style("FAIL", fg="red")
+        if check.ok and check.warning:
+            mark = typer.style("warn", fg="yellow")
         typer.echo(f"{mark} {check.what}: {check.detail}")
     raise typer.Exit(1 if failed else 0)
 

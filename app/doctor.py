@@ -12,6 +12,8 @@ import sqlalchemy as sa
 from app.github.client import GitHubApp
 from app.llm.factory import make_model
 from app.sandbox.bubblewrap import check_bubblewrap
+from app.sandbox.settings import SandboxSettings
+from app.sandbox.users import running_as_root
 from app.settings import Settings, SettingsError, load_settings
 from app.store import Store
 
@@ -21,6 +23,7 @@ class Check:
     what: str
     ok: bool
     detail: str
+    warning: bool = False  # ok, but the operator should know
 
 
 def run_checks() -> list[Check]:
@@ -35,11 +38,33 @@ def run_checks() -> list[Check]:
         checks += _model_checks(settings)
         checks.append(_database_check(settings))
         checks.append(_github_check(settings))
-    problem = check_bubblewrap()
-    checks.append(Check("sandbox", problem is None, problem or "bubblewrap isolates commands"))
+    checks += _sandbox_checks(settings or SandboxSettings())
     for tool in ("git", "rg"):
         path = shutil.which(tool)
         checks.append(Check(tool, path is not None, path or "not installed"))
+    return checks
+
+
+def _sandbox_checks(settings: SandboxSettings) -> list[Check]:
+    problem = check_bubblewrap()
+    limits = settings.sandbox_limits().describe()
+    checks = [
+        Check("sandbox", problem is None, problem or f"bubblewrap isolates commands ({limits})")
+    ]
+    if problem is not None and settings.allow_unsandboxed:
+        checks.append(
+            Check("sandbox opt-out", True, "SWARM_ALLOW_UNSANDBOXED: commands NOT isolated", True)
+        )
+    if running_as_root():
+        checks.append(
+            Check(
+                "user",
+                True,
+                "Swarm runs as root: agents' commands drop to a uid of their own, but run Swarm "
+                "as an unprivileged user (a mistake in the sandbox then costs far less)",
+                warning=True,
+            )
+        )
     return checks
 
 

@@ -12,7 +12,9 @@ from pathlib import Path
 
 from dbos import DBOS, DBOSConfig, Queue
 
+from app.credentials import own_secrets, pem_lines, register_own_secrets
 from app.github.client import GitHubApp
+from app.sandbox.factory import require_sandbox
 from app.settings import Settings
 from app.store import Store
 
@@ -64,6 +66,12 @@ async def start(settings: Settings, *, handle_events: bool = True) -> Runtime:
     # Importing the flows registers their workflows with DBOS before launch.
     from app.flows import registry  # noqa: F401
 
+    if handle_events:
+        # Before anything runs: a process that would run agents unsandboxed refuses to start.
+        log.info("agents' commands run in %s", require_sandbox(settings))
+    register_own_secrets(
+        [*own_secrets(), *pem_lines(settings.private_key_pem), settings.webhook_secret]
+    )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.effective_database_url)
     store.create_tables()

@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
+
+from app.sandbox.settings import SandboxSettings
 
 DEFAULT_DATA_DIR = Path(".swarm")
 
@@ -19,7 +21,9 @@ class SettingsError(Exception):
     """A setting is missing or malformed; the message names the environment variable."""
 
 
-class Settings(BaseSettings):
+class Settings(SandboxSettings):
+    """Everything `swarm serve` and `swarm worker` read, the sandbox's settings included."""
+
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
     # The GitHub App's identity (from its settings page on GitHub).

@@ -78,6 +78,18 @@ inbox = sa.Table(
     sa.Column("consumed_at", sa.Float, nullable=True),
 )
 
+# What a maintainer should know about a goal beyond its tasks' states (e.g. hidden text that
+# was removed from an issue before any agent read it), keyed so a replay adds nothing twice.
+goal_notes = sa.Table(
+    "swarm_goal_notes",
+    metadata,
+    sa.Column("repo", sa.String(255), primary_key=True),
+    sa.Column("goal_number", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("created_at", sa.Float, nullable=False),
+)
+
 T = TypeVar("T")
 
 
@@ -377,6 +389,41 @@ class Store:
             return int(t[0]) + int(g[0]), float(t[1]) + float(g[1])
 
         return await self._run(total)
+
+    async def add_goal_note(self, repo: str, goal_number: int, key: str, text: str) -> None:
+        """Record a note once per key; the same key again changes nothing."""
+
+        def insert(conn: sa.Connection) -> None:
+            where = (
+                goal_notes.c.repo == repo,
+                goal_notes.c.goal_number == goal_number,
+                goal_notes.c.key == key,
+            )
+            if conn.execute(goal_notes.select().where(*where)).first() is not None:
+                return
+            try:
+                with conn.begin_nested():
+                    conn.execute(
+                        goal_notes.insert().values(
+                            repo=repo, goal_number=goal_number, key=key, text=text,
+                            created_at=time.time(),
+                        )
+                    )  # fmt: skip
+            except sa.exc.IntegrityError:
+                pass  # recorded concurrently
+
+        await self._run(insert)
+
+    async def goal_notes(self, repo: str, goal_number: int) -> list[str]:
+        def select(conn: sa.Connection) -> list[str]:
+            rows = conn.execute(
+                goal_notes.select()
+                .where(goal_notes.c.repo == repo, goal_notes.c.goal_number == goal_number)
+                .order_by(goal_notes.c.created_at, goal_notes.c.key)
+            ).all()
+            return [row.text for row in rows]
+
+        return await self._run(select)
 
     async def post_message(self, target: str, sender: str, text: str, kind: str = "message") -> int:
         def insert(conn: sa.Connection) -> int:

@@ -61,7 +61,10 @@ def _sub_goal_script() -> dict[str, Any]:
         "agents": [
             {   # the sub-planner sees the big task's issue as its goal
                 "name": "sub-planner",
-                "match": r"(?s)the planner in Swarm.*Goal #\d+: Add the text helpers",
+                "match": (
+                    r"(?s)the planner in Swarm.*Goal #\d+, as its issue says:\s+"
+                    r"<github-issue id=\S+>\s+Add the text helpers"
+                ),
                 "turns": [
                     call("submit_plan", tasks=[
                         task("w", "Add word_count"), task("s", "Add slugify"),

@@ -152,7 +152,7 @@ def test_a_redirect_reaches_the_running_agent_and_stop_cancels_one(tmp_path: Pat
         r"Add word_count \(#",
         "GATE",
         [
-            {"expect": "Message from octo: also count hyphenated words as one",
+            {"expect": "also count hyphenated words as one",
              "tool_calls": [{"name": "write_file",
                              "arguments": {"path": "textkit/words.py", "content": WORDS_PY}}]},
             {"tool_calls": [{"name": "finish", "arguments": {"summary": "done as asked"}}]},

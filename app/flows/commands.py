@@ -11,6 +11,7 @@ from typing import Literal
 
 from dbos import DBOS
 
+from app.agent.untrusted import clean
 from app.flows.task import GOAL_TOPIC
 from app.runtime import current
 from app.store import ACTIVE_STATES, Task
@@ -70,6 +71,7 @@ async def redirect(repo: str, number: int, by: str, text: str) -> bool:
     task = await store.task(repo, number)
     if task is None or task.state != "working":
         return False
+    await _note_hidden(repo, task.goal_number, f"#{number} (from @{by})", text)
     await store.post_message(f"task:{repo}#{number}", by, text)
     return True
 
@@ -80,8 +82,18 @@ async def redirect_planner(repo: str, number: int, by: str, text: str) -> bool:
     goal = await store.goal(repo, number)
     if goal is None or goal.state != "planning":
         return False
+    await _note_hidden(repo, number, f"#{number} (from @{by})", text)
     await store.post_message(f"goal:{repo}#{number}", by, text)
     return True
+
+
+async def _note_hidden(repo: str, goal_number: int, source: str, text: str) -> None:
+    """The agent will see the text cleaned (the inbox frames it); the maintainer sees what
+    cleaning removed in the goal's status comment."""
+    for what in clean(text).removed:
+        await current().store.add_goal_note(
+            repo, goal_number, f"{source}: {what}"[:255], f"{source}: {what}"
+        )
 
 
 @dataclass(frozen=True)

@@ -72,11 +72,21 @@ async def load_config(installation_id: int, repo: str) -> RepoConfig | str:
 
 
 @DBOS.step(name="github.goal_text")
-async def goal_text(installation_id: int, repo: str, number: int) -> str:
+async def goal_text(installation_id: int, repo: str, number: int, feedback: str) -> str:
+    """The goal for the planner: the issue (and a maintainer's direction), cleaned and framed."""
     ref = RepoRef.parse(repo)
     gh = current().github.installation(installation_id)
     issue = (await gh.rest.issues.async_get(ref.owner, ref.name, number)).parsed_data
-    return f"Goal #{number}: {issue.title}\n\n{issue.body or ''}"
+    body = f"{issue.title}\n\n{issue.body or ''}"
+    text = f"Goal #{number}, as its issue says:\n\n" + await steps.quote_for_agents(
+        repo, number, f"#{number}", "issue", body
+    )
+    if feedback:
+        direction = await steps.quote_for_agents(
+            repo, number, f"#{number} (replan)", "comment", feedback
+        )
+        text += f"\n\n## Maintainer's direction\n{direction}"
+    return text
 
 
 @DBOS.step(name="agent.planner")
@@ -108,9 +118,7 @@ async def planner_workflow(
     left, why = await budget_check(repo, number, config.budgets)
     if left <= 0:
         return why
-    text = await goal_text(installation_id, repo, number)
-    if feedback:
-        text += f"\n\n## Maintainer's direction\n{feedback}"
+    text = await goal_text(installation_id, repo, number, feedback)
     run_name = (DBOS.workflow_id or f"plan-{number}").replace("/", "_").replace(":", "_")
     return await plan_step(installation_id, repo, number, text, config, left, run_name)
 

@@ -59,7 +59,7 @@ def _money(usd: float) -> str:
     return f"${usd:,.2f}"
 
 
-def status_comment(goal: Goal, tasks: list[Task]) -> str:
+def status_comment(goal: Goal, tasks: list[Task], notes: list[str] | None = None) -> str:
     tokens = goal.tokens + sum(t.tokens for t in tasks)
     cost = goal.cost_usd + sum(t.cost_usd for t in tasks)
     lines = [
@@ -83,6 +83,12 @@ def status_comment(goal: Goal, tasks: list[Task]) -> str:
                 f"| {task.ci or '—'} | {task.tokens:,} | {_money(task.cost_usd)} |"
             )
         lines.append("")
+    if notes:
+        lines += [
+            "**Hidden text removed before any agent read it** (GitHub does not show it):",
+            *[f"- {note}" for note in notes],
+            "",
+        ]
     lines.append(f"Planner: {goal.tokens:,} tokens, {_money(goal.cost_usd)}. ")
     lines.append(f"**Total: {tokens:,} tokens, {_money(cost)}.**")
     lines += ["", "Steer with `/swarm <message>`, `/swarm stop`, `/swarm retry`, `/swarm status`."]
@@ -99,8 +105,17 @@ def pr_body(
     tokens: int,
     cost_usd: float,
     outcome: str,
+    left_out: list[str] | None = None,
 ) -> str:
     ran = "\n".join(f"- `{c}`" for c in commands) or "- (the agent ran no command)"
+    kept_out = []
+    if left_out:
+        kept_out = [
+            "## Left out of this change",
+            "The agent changed these, and Swarm did not commit them:",
+            *[f"- `{item}`" for item in left_out],
+            "",
+        ]
     return "\n".join(
         [
             f"Closes #{task.number}",
@@ -111,6 +126,7 @@ def pr_body(
             "## What was run",
             ran,
             "",
+            *kept_out,
             "## Agent",
             f"{agent} · `{model}` · {tokens:,} tokens · {_money(cost_usd)} · outcome: {outcome}",
             "",

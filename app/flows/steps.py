@@ -13,6 +13,7 @@ from dbos import DBOS
 from githubkit import GitHub
 from githubkit_schemas.latest.models import PullRequestReviewComment
 
+from app.agent.untrusted import quoted
 from app.github import ops
 from app.github.ops import RepoRef
 from app.runtime import current
@@ -81,7 +82,8 @@ async def refresh_status(installation_id: int, repo: str, goal_number: int) -> N
     goal = await store.goal(repo, goal_number)
     if goal is None:
         return
-    body = status_comment(goal, await store.tasks_of(repo, goal_number))
+    notes = await store.goal_notes(repo, goal_number)
+    body = status_comment(goal, await store.tasks_of(repo, goal_number), notes)
     await ops.upsert_comment(
         _gh(installation_id), RepoRef.parse(repo), goal_number, "status", str(goal_number), body
     )
@@ -95,6 +97,16 @@ async def comment(
     return await ops.upsert_comment(
         _gh(installation_id), RepoRef.parse(repo), number, kind, key, body
     )
+
+
+async def quote_for_agents(repo: str, goal_number: int, source: str, kind: str, text: str) -> str:
+    """GitHub text cleaned and framed for a prompt (see `app.agent.untrusted`); what cleaning
+    removed is noted on the goal, for its status comment. Call it inside a step."""
+    framed, removed = quoted(kind, text)
+    store = current().store
+    for what in removed:
+        await store.add_goal_note(repo, goal_number, f"{source}: {what}"[:255], f"{source}: {what}")
+    return framed
 
 
 @DBOS.step(name="store.task_state")

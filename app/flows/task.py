@@ -36,11 +36,21 @@ def task_workflow_id(repo: str, number: int, tag: str = "") -> str:
 
 
 @DBOS.step(name="github.task_text")
-async def task_text(installation_id: int, repo: str, number: int) -> str:
-    ref = RepoRef.parse(repo)
+async def task_text(installation_id: int, task: Task, instructions: str, requested_by: str) -> str:
+    """The task for the worker: its issue (and a follow-up's instructions), cleaned and framed."""
+    ref = RepoRef.parse(task.repo)
     gh = current().github.installation(installation_id)
-    issue = (await gh.rest.issues.async_get(ref.owner, ref.name, number)).parsed_data
-    return f"{issue.title} (#{number})\n\n{issue.body or ''}"
+    issue = (await gh.rest.issues.async_get(ref.owner, ref.name, task.number)).parsed_data
+    body = f"{issue.title} (#{task.number})\n\n{issue.body or ''}"
+    source = f"#{task.number}"
+    text = await steps.quote_for_agents(task.repo, task.goal_number, source, "issue", body)
+    if instructions:
+        follow_up = await steps.quote_for_agents(
+            task.repo, task.goal_number, f"{source} (from @{requested_by})", "comment",
+            instructions,
+        )  # fmt: skip
+        text += f"\n\n## Follow-up from @{requested_by}\n{follow_up}"
+    return text
 
 
 @DBOS.step(name="agent.worker")
@@ -59,6 +69,7 @@ async def work(
         number=task.number,
         branch=task.branch,
         task_text=text,
+        title=task.title,
         config=config,
         token_budget=token_budget,
         author=Identity.bot(identity.slug, runtime.settings.github_app_id),
@@ -82,6 +93,7 @@ async def open_pull_request(installation_id: int, task: Task, report: RunReport)
         tokens=spent.tokens,
         cost_usd=spent.cost_usd,
         outcome=report.status,
+        left_out=report.left_out,
     )
     return await ops.open_pull_request(
         gh, ref, head=task.branch, base=info.default_branch, title=task.title, body=body
@@ -111,9 +123,7 @@ async def task_workflow(
         return await _finish(installation_id, task, goal_workflow, "budget_exhausted")
     await update_task(repo, number, {"state": "working", "note": ""})
     await steps.refresh_status(installation_id, repo, task.goal_number)
-    text = await task_text(installation_id, repo, number)
-    if instructions:
-        text += f"\n\n## Follow-up from @{requested_by}\n{instructions}"
+    text = await task_text(installation_id, task, instructions, requested_by)
     run_name = (DBOS.workflow_id or f"task-{number}").replace("/", "_").replace(":", "_")
     try:
         report = await work(installation_id, task, text, config, left, run_name)

@@ -9,6 +9,8 @@ the fresh agent a summary of where the earlier one was.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from app.agent.names import agent_name
 from app.agent.prompts import task_message
 from app.agent.tools import WorkspaceTools
 from app.agent.transcript import load_transcript
+from app.credentials import SecretScanner, own_secrets, pem_lines
 from app.github import ops
 from app.github.client import GitHubApp
 from app.github.ops import RepoRef
@@ -26,7 +29,8 @@ from app.roles.plan import Plan, PlanningTools, plan_from_text
 from app.roles.session import SessionResult, StoreInbox, run_session
 from app.runtime import Runtime
 from app.sandbox.factory import make_sandbox
-from app.workspace.worktree import Identity, Mirror, Worktree, protected_matches
+from app.workspace.snapshot import Snapshot
+from app.workspace.worktree import Identity, Mirror, Worktree
 
 log = logging.getLogger(__name__)
 
@@ -75,17 +79,20 @@ class RunReport:
     commands: list[str] = field(default_factory=list)
     head_sha: str = ""
     pushed: bool = False
-    protected_refused: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)  # paths kept out of the commit, and why
+    refused: list[str] = field(default_factory=list)  # why nothing was pushed (credentials)
 
     def note(self) -> str:
         """What the status comment should say about this run, if anything."""
         notes = []
+        if self.refused:
+            notes.append(f"push refused: {'; '.join(self.refused)}")
         if self.status != "finished":
             notes.append(f"{self.status}: {self.reason}")
-        if not self.pushed:
+        if not self.pushed and not self.refused:
             notes.append("no change was pushed")
-        if self.protected_refused:
-            notes.append(f"protected paths left unchanged: {self.protected_refused}")
+        if self.left_out:
+            notes.append(f"left out of the commit: {'; '.join(self.left_out)}")
         return "; ".join(notes)
 
 
@@ -113,6 +120,70 @@ async def resume_summary(ws: Workspace, transcript: Path) -> str | None:
     return None
 
 
+def scanner_for(runtime: Runtime, token: str) -> SecretScanner:
+    """Credential formats, plus this process's own secrets and the run's token, verbatim."""
+    settings = runtime.settings
+    known = [*own_secrets(), *pem_lines(settings.private_key_pem), settings.webhook_secret, token]
+    return SecretScanner(known)
+
+
+class Saver:
+    """The worker's supervisor: a checkpoint commit between steps when one is due, and a look
+    at the work before the agent may finish. Both refuse credentials and say what is left out;
+    neither pushes anything the final commit would not."""
+
+    def __init__(
+        self, ws: Workspace, author: Identity, protected: list[str], scanner: SecretScanner,
+        every_s: float, clock: Callable[[], float] = time.monotonic,
+    ) -> None:  # fmt: skip
+        self.ws, self.author, self.protected, self.scanner = ws, author, protected, scanner
+        self.every_s, self.clock = every_s, clock
+        self.pushed = ws.remote_sha  # the branch on GitHub now
+        self.saved_tree = ""  # the tree of the last checkpoint pushed
+        self.last = clock()
+        self.told: set[str] = set()  # left-out paths the agent has been told about
+
+    async def snapshot(self) -> Snapshot:
+        return await self.ws.tree.snapshot(self.ws.start_sha, self.protected, self.scanner)
+
+    async def after_step(self, agent: Agent) -> str | None:
+        if self.clock() - self.last < self.every_s:
+            return None
+        self.last = self.clock()
+        snap = await self.snapshot()
+        if snap.findings:
+            return _credentials_note(snap, "This checkpoint was not saved")
+        if snap.tree not in (snap.base_tree, self.saved_tree):
+            message = f"{CHECKPOINT_PREFIX}: turn {agent.turns}\n\n{agent.work.render()}"
+            parent = self.pushed or self.ws.start_sha
+            sha = await self.ws.tree.commit(snap.tree, parent, message, self.author)
+            await self.ws.tree.push(self.ws.clone_url, self.ws.token, sha, self.pushed)
+            self.pushed, self.saved_tree = sha, snap.tree
+        return self._left_out_note(snap)
+
+    async def review_finish(self, agent: Agent) -> str | None:
+        snap = await self.snapshot()
+        if snap.findings:
+            return _credentials_note(snap, "Nothing can be pushed")
+        return None
+
+    def _left_out_note(self, snap: Snapshot) -> str | None:
+        new = [item for item in snap.left_out if item.path not in self.told]
+        self.told.update(item.path for item in new)
+        if not new:
+            return None
+        listed = "; ".join(str(item) for item in new)
+        return f"[Swarm] Not part of your change, and will not be: {listed}."
+
+
+def _credentials_note(snap: Snapshot, what: str) -> str:
+    found = "; ".join(str(f) for f in snap.findings[:10])
+    return (
+        f"{what}: your change contains what looks like a credential ({found}). Remove it: "
+        "credentials never go into the repository (tests use obvious fakes, e.g. 'test-token')."
+    )
+
+
 async def run_worker(
     runtime: Runtime,
     *,
@@ -121,6 +192,7 @@ async def run_worker(
     number: int,
     branch: str,
     task_text: str,
+    title: str,
     config: RepoConfig,
     token_budget: int,
     author: Identity,
@@ -131,15 +203,10 @@ async def run_worker(
     name = agent_name(f"{repo}#{number}", "worker")
     transcript = transcript_path(runtime, repo, run_name)
     resume = await resume_summary(ws, transcript)
-    pushed_sha = ws.remote_sha
-
-    async def checkpoint(agent: Agent) -> None:
-        nonlocal pushed_sha
-        message = f"{CHECKPOINT_PREFIX}: turn {agent.turns}\n\n{agent.work.render()}"
-        if await ws.tree.commit_all(message, author):
-            await ws.tree.push(ws.clone_url, ws.token, pushed_sha)
-            pushed_sha = await ws.tree.head()
-
+    protected = config.protected_paths
+    saver = Saver(
+        ws, author, protected, scanner_for(runtime, ws.token), runtime.settings.checkpoint_seconds
+    )
     if config.worker_command:
         report = await _run_external(runtime, ws, name, task_text, config, resume)
     else:
@@ -153,27 +220,34 @@ async def run_worker(
             inbox=StoreInbox(runtime.store, f"task:{repo}#{number}"),
             limits=config.agent,
             token_budget=token_budget,
-            protected=config.protected_paths,
+            protected=protected,
+            sandbox_settings=runtime.settings,
             resume_summary=resume,
-            checkpoint=checkpoint,
-            checkpoint_seconds=runtime.settings.checkpoint_seconds,
+            supervisor=saver,
         )
         report = _report(result)
-    refused = protected_matches(await ws.tree.changed_paths(), config.protected_paths)
-    if refused:
-        await ws.tree.restore(refused)
-        report.protected_refused = refused
-    # Checkpoints are folded into one commit: the pull request shows the work, not the saves.
-    await ws.tree.git("reset", "--soft", ws.start_sha)
-    title = task_text.splitlines()[0][:72]
-    message = f"{title}\n\n{report.summary.strip()}\n\nAgent: {name} ({report.model})"
-    head = await ws.tree.commit_all(message, author)
-    if head is not None:
-        await ws.tree.push(ws.clone_url, ws.token, pushed_sha)
+    return await _commit_and_push(ws, saver, report, title, name)
+
+
+async def _commit_and_push(
+    ws: Workspace, saver: Saver, report: RunReport, title: str, name: str
+) -> RunReport:
+    """One commit on the run's start (checkpoints folded in), pushed with a lease; nothing is
+    pushed when the work holds a credential."""
+    snap = await saver.snapshot()
+    report.left_out = [str(item) for item in snap.left_out]
+    if snap.findings:
+        report.refused = [str(f) for f in snap.findings[:10]]
+        log.warning("%s: push refused, credentials found: %s", name, report.refused)
+        return report
+    if snap.tree != snap.base_tree:
+        message = f"{title[:72]}\n\n{report.summary.strip()}\n\nAgent: {name} ({report.model})"
+        head = await ws.tree.commit(snap.tree, ws.start_sha, message, saver.author)
+        await ws.tree.push(ws.clone_url, ws.token, head, saver.pushed)
         report.head_sha, report.pushed = head, True
-    elif pushed_sha != ws.remote_sha:
+    elif saver.pushed != ws.remote_sha:
         # The checkpoints added nothing in the end: put the branch back where it was.
-        await ws.tree.push(ws.clone_url, ws.token, pushed_sha)
+        await ws.tree.push(ws.clone_url, ws.token, ws.start_sha, saver.pushed)
     return report
 
 
@@ -187,10 +261,13 @@ async def _run_external(
     the repository's: a repository must not be able to read the operator's keys."""
     assert config.worker_command is not None
     settings = runtime.settings
+    sandbox = make_sandbox(
+        ws.tree.path, settings, default_timeout_s=config.agent.command_timeout_seconds
+    )
     run = await run_external_agent(
         config.worker_command,
         task_message(task_text, resume_summary=resume),
-        make_sandbox(ws.tree.path, default_timeout_s=config.agent.command_timeout_seconds),
+        sandbox,
         ws.tree.path,
         timeout_s=config.agent.max_minutes * 60,
         git_dir=ws.tree.git_dir,
@@ -258,6 +335,7 @@ async def run_planner(
         limits=config.agent,
         token_budget=token_budget,
         protected=config.protected_paths,
+        sandbox_settings=runtime.settings,
         tools=with_submit_plan,
     )
     plan = planning[0].plan if planning else None

@@ -20,6 +20,8 @@ from githubkit_schemas.latest.models import (
     PullRequestSimple,
 )
 
+from app.credentials import redact
+
 Reaction = Literal["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"]
 
 log = logging.getLogger(__name__)
@@ -121,7 +123,7 @@ async def upsert_comment(
 ) -> int:
     """Create the bot's comment tagged (kind, key), or edit it in place; return its id."""
     tag = marker(kind, key)
-    text = f"{body}\n\n{tag}"
+    text = f"{redact(body)}\n\n{tag}"
     comment: IssueComment
     async for comment in gh.rest.paginate(
         gh.rest.issues.async_list_comments,
@@ -189,8 +191,8 @@ async def create_issue(
         await gh.rest.issues.async_create(
             repo.owner,
             repo.name,
-            title=title,
-            body=body,
+            title=redact(title),
+            body=redact(body),
             labels=labels,  # type: ignore[arg-type]
         )
     ).parsed_data
@@ -217,7 +219,9 @@ async def ensure_sub_issue(gh: GitHub, repo: RepoRef, parent: int, child: int) -
 
 
 async def comment(gh: GitHub, repo: RepoRef, number: int, body: str) -> int:
-    resp = await gh.rest.issues.async_create_comment(repo.owner, repo.name, number, body=body)
+    resp = await gh.rest.issues.async_create_comment(
+        repo.owner, repo.name, number, body=redact(body)
+    )
     return resp.parsed_data.id
 
 
@@ -231,6 +235,7 @@ async def open_pull_request(
     gh: GitHub, repo: RepoRef, *, head: str, base: str, title: str, body: str
 ) -> PullRequestRef:
     """The open pull request for `head`, updated to `body`; created when there is none."""
+    title, body = redact(title), redact(body)
     pr: PullRequestSimple
     async for pr in gh.rest.paginate(
         gh.rest.pulls.async_list,

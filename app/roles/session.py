@@ -6,14 +6,13 @@ the messages a maintainer's `/swarm …` comment left for this task in the store
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from app.agent.inbox import InboxMessage
-from app.agent.loop import Agent, AgentConfig, AgentOutcome
+from app.agent.loop import Agent, AgentConfig, AgentOutcome, Supervisor
 from app.agent.prompts import Role, read_repo_guidance, system_prompt, task_message
 from app.agent.toolbox import Toolbox
 from app.agent.tools import WorkspaceTools
@@ -22,6 +21,7 @@ from app.llm.base import ProviderModel
 from app.llm.factory import make_model
 from app.repo_config import AgentLimits
 from app.sandbox.factory import make_sandbox
+from app.sandbox.settings import SandboxSettings
 from app.store import Store
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,6 @@ class SessionResult:
         return usage.input_tokens + usage.output_tokens
 
 
-# A hook the worker flow uses to push checkpoint commits while the agent works.
-Checkpoint = Callable[[Agent], Awaitable[None]]
-
-
 async def run_session(
     *,
     role: Role,
@@ -71,14 +67,17 @@ async def run_session(
     limits: AgentLimits,
     token_budget: int,
     protected: list[str],
+    sandbox_settings: SandboxSettings | None = None,
     tools: Callable[[WorkspaceTools], Toolbox] | None = None,
     resume_summary: str | None = None,
-    checkpoint: Checkpoint | None = None,
-    checkpoint_seconds: float = 120.0,
+    supervisor: Supervisor | None = None,
 ) -> SessionResult:
-    """Run the agent to an outcome (finished, budget, refused, cancelled or error)."""
+    """Run the agent to an outcome (finished, budget, refused, cancelled or error).
+    `supervisor` saves checkpoints between steps and reviews the work when it finishes."""
     llm = make_model(model) if isinstance(model, str) else model
-    sandbox = make_sandbox(worktree, default_timeout_s=limits.command_timeout_seconds)
+    sandbox = make_sandbox(
+        worktree, sandbox_settings, default_timeout_s=limits.command_timeout_seconds
+    )
     workspace = WorkspaceTools(
         worktree,
         sandbox,
@@ -100,30 +99,14 @@ async def run_session(
             max_seconds=limits.max_minutes * 60,
             max_tokens_total=max(1, token_budget),
         ),
+        supervisor=supervisor,
     )
-    saver = asyncio.create_task(_checkpoints(agent, checkpoint, checkpoint_seconds))
     try:
         outcome = await agent.run(task_message(task, resume_summary=resume_summary))
     finally:
-        # Wait for a checkpoint in flight to stop: the flow's own git commands come next, and
-        # two git commands in one worktree at once corrupt each other.
-        saver.cancel()
-        await asyncio.wait([saver], timeout=30)
         agent.transcript.close()
         if isinstance(model, str):  # we made the client, so we close its connections
             await llm.aclose()
     # The digest covers the whole run; the history may have been compacted.
     commands = list(agent.work.commands)
     return SessionResult(outcome=outcome, agent=agent_name, model=llm.name, commands=commands)
-
-
-async def _checkpoints(agent: Agent, checkpoint: Checkpoint | None, every: float) -> None:
-    """Every `every` seconds of work, let the flow save the worktree (a no-op without one)."""
-    if checkpoint is None:
-        return
-    while True:
-        await asyncio.sleep(every)
-        try:
-            await checkpoint(agent)
-        except Exception:  # a failed checkpoint must not stop the agent; the next one retries
-            log.warning("checkpoint of %s failed", agent.name, exc_info=True)
