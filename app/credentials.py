@@ -112,9 +112,8 @@ def redact(text: str) -> str:
     for value in sorted(_registered, key=len, reverse=True):
         text = text.replace(value, REDACTED)
     for detector in _detectors():
-        for found in set(detector.analyze_string(text)):
-            if found:
-                text = text.replace(found, REDACTED)
+        for pattern in detector.denylist:
+            text = pattern.sub(REDACTED, text)
     return text
 
 

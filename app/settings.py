@@ -50,7 +50,7 @@ class Settings(SandboxSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="SWARM_LOG_LEVEL")
 
     # How often a working agent's worktree is pushed as a checkpoint commit.
-    checkpoint_seconds: float = Field(120.0, gt=0, alias="SWARM_CHECKPOINT_SECONDS")
+    checkpoint_seconds: float = Field(120.0, ge=0, alias="SWARM_CHECKPOINT_SECONDS")  # 0: each step
     # An external agent CLI (`worker_command` in .github/swarm.yml) gets no network and no
     # variables unless the operator grants them here (comma-separated variable names).
     external_agent_network: bool = Field(False, alias="SWARM_EXTERNAL_AGENT_NETWORK")
@@ -58,7 +58,7 @@ class Settings(SandboxSettings):
 
     # DBOS recovers a crashed process's workflows only for the same application version.
     # Pinning it keeps running goals recoverable across an upgrade of Swarm (see README).
-    app_version: str = Field("1", alias="SWARM_APP_VERSION")
+    app_version: str = Field("2", alias="SWARM_APP_VERSION")
 
     @field_validator("github_api_url")
     @classmethod

@@ -78,4 +78,8 @@ def test_doctor_checks_models_database_and_the_app_against_github(tmp_path: Path
     assert any(
         line.startswith("FAIL judge model:") and "ANTHROPIC_API_KEY" in line for line in lines
     )
+    assert any(line.startswith("ok   sandbox: bubblewrap isolates commands (at most 512")
+               for line in lines)  # fmt: skip
+    as_root = [line for line in lines if line.startswith("warn user: Swarm runs as root")]
+    assert len(as_root) == (1 if os.geteuid() == 0 else 0)
     assert result.returncode == 1  # one check failed, and the exit code says so

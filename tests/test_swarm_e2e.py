@@ -77,16 +77,46 @@ def test_a_labelled_goal_becomes_sub_issues_and_one_pull_request_per_task(tmp_pa
         assert all(p.number < docs.number for p in others)
 
 
+def _restartable_script() -> dict[str, Any]:
+    """The demo's plan and files, each agent doing all its work in one turn, and that turn again
+    whenever asked: an agent cut off by the restart and started afresh still finishes."""
+
+    def call(name: str, **arguments: Any) -> dict[str, Any]:
+        return {"name": name, "arguments": arguments}
+
+    def agent(match: str, *calls: dict[str, Any]) -> dict[str, Any]:
+        return {"name": match, "match": match, "turns": [{"repeat": 50, "tool_calls": list(calls)}]}
+
+    done = call("finish", summary="done")
+    workers = [
+        agent(rf"{title} \(#", *[call("write_file", path=p, content=c) for p, c in files.items()],
+              done)
+        for title, files in EXPECTED_FILES.items()
+    ]  # fmt: skip
+    planner = agent("the planner in Swarm", call("submit_plan", **PLAN), done)
+    return {"agents": [planner, *workers]}
+
+
 def test_redeliveries_and_a_restart_make_no_second_issue_branch_or_pull_request(
     tmp_path: Path,
 ) -> None:
-    with seeded_stack(tmp_path, demo_script()) as (stack, octo):
-        open_goal(octo)
-        # Restart the swarm as soon as the first pull request exists: mid-run.
-        wait_for(lambda: all_pulls(octo), "a first pull request")
-        stack.stop_swarm()
-        stack.start_swarm()
-        stack.settle()
+    from tests.swarm_support import SwarmProcess
+
+    with seeded_stack(tmp_path, _restartable_script(), in_process=False) as (stack, octo):
+        first = SwarmProcess(stack)
+        try:
+            open_goal(octo)
+            # Restart `swarm serve` (SIGTERM, as an operator would) once a first pull request
+            # exists: mid-run. A new process, as in production: no two DBOS in one process.
+            wait_for(lambda: all_pulls(octo), "a first pull request")
+        finally:
+            first.stop()
+        second = SwarmProcess(stack)
+        try:
+            stack.settle()
+        except BaseException:
+            second.stop()
+            raise
         before = (
             sorted(t.number for t in task_issues(octo)),
             sorted(p.number for p in all_pulls(octo)),
@@ -94,9 +124,12 @@ def test_redeliveries_and_a_restart_make_no_second_issue_branch_or_pull_request(
         )
         assert len(before[0]) == 3 and len(before[1]) == 3 and len(before[2]) == 3
 
-        for delivery in stack.control.deliveries():
-            stack.control.redeliver(delivery["id"])
-        stack.settle()
+        try:
+            for delivery in stack.control.deliveries():
+                stack.control.redeliver(delivery["id"])
+            stack.settle()
+        finally:
+            second.stop()
         after = (
             sorted(t.number for t in task_issues(octo)),
             sorted(p.number for p in all_pulls(octo)),
@@ -318,3 +351,52 @@ def _status(octo: Any, number: int) -> str:
         if "<!-- swarm:status:" in (comment.body or ""):
             return comment.body or ""
     return ""
+
+
+def test_work_already_saved_in_a_checkpoint_when_the_process_died_still_gets_its_pull_request(
+    tmp_path: Path,
+) -> None:
+    from tests.swarm_support import SwarmProcess
+
+    # The agent writes its file (a checkpoint after every step pushes it), then blocks.
+    saved_then_killed = _blocking_worker(r"Add word_count \(#", "GATE", [])
+    saved_then_killed["turns"].insert(
+        0, {"tool_calls": [{"name": "write_file",
+                            "arguments": {"path": "textkit/words.py", "content": WORDS_PY}}]},
+    )  # fmt: skip
+    resumed = _resumed_worker("Add word_count", "textkit/words.py", WORDS_PY)
+    script = _script_with(resumed, saved_then_killed)
+    with seeded_stack(
+        tmp_path, script, in_process=False, overrides={"SWARM_CHECKPOINT_SECONDS": "0"}
+    ) as (stack, octo):
+        first = SwarmProcess(stack)
+        try:
+            open_goal(octo)
+            wait_for(lambda: len(requests_of(stack, saved_then_killed["name"])) == 2,
+                     "the agent's blocking command")  # fmt: skip
+            wait_for(lambda: _branch_file(octo, "textkit/words.py"), "the checkpoint on GitHub")
+            first.kill()
+        finally:
+            first.stop()
+        second = SwarmProcess(stack)
+        try:
+            stack.settle()
+        finally:
+            second.stop()
+        # The fresh agent found its work already on the branch and changed nothing: the task
+        # still gets its pull request, with that work.
+        assert [r["turn"] for r in requests_of(stack, resumed["name"])] == [0, 1]
+        pulls = [p for p in all_pulls(octo) if p.title == "Add word_count"]
+        assert len(pulls) == 1
+        assert pr_file(octo, pulls[0].head.sha, "textkit/words.py") == WORDS_PY
+
+
+def _branch_file(octo: Any, path: str) -> bool:
+    for ref in branches(octo):
+        if "add-word-count" in ref:
+            try:
+                pr_file(octo, ref.removeprefix("refs/heads/"), path)
+            except Exception:
+                return False
+            return True
+    return False

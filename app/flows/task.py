@@ -140,7 +140,9 @@ async def task_workflow(
             await update_task(repo, number, {"state": "failed", "note": f"no pull request: {exc}"})
             return await _finish(installation_id, task, goal_workflow, "failed")
         state = "pr_open"
-        values.update(pr_number=pr.number, head_sha=pr.head_sha, ci="")
+        values.update(pr_number=pr.number, head_sha=pr.head_sha)
+        if pr.head_sha != task.head_sha:
+            values["ci"] = ""  # a new head: its checks are still to come
     elif task.pr_number:
         state = "pr_open"  # a follow-up that changed nothing leaves the PR as it was
     else:

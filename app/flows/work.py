@@ -29,6 +29,7 @@ from app.roles.plan import Plan, PlanningTools, plan_from_text
 from app.roles.session import SessionResult, StoreInbox, run_session
 from app.runtime import Runtime
 from app.sandbox.factory import make_sandbox
+from app.workspace.git import GitError
 from app.workspace.snapshot import Snapshot
 from app.workspace.worktree import Identity, Mirror, Worktree
 
@@ -141,7 +142,7 @@ class Saver:
         self.pushed = ws.remote_sha  # the branch on GitHub now
         self.saved_tree = ""  # the tree of the last checkpoint pushed
         self.last = clock()
-        self.told: set[str] = set()  # left-out paths the agent has been told about
+        self.told: set[str] = set()  # what the agent has been told about already
 
     async def snapshot(self) -> Snapshot:
         return await self.ws.tree.snapshot(self.ws.start_sha, self.protected, self.scanner)
@@ -150,9 +151,16 @@ class Saver:
         if self.clock() - self.last < self.every_s:
             return None
         self.last = self.clock()
+        try:
+            return await self._checkpoint(agent)
+        except GitError:  # a failed checkpoint must not stop the agent; the next one retries
+            log.warning("checkpoint of %s failed", agent.name, exc_info=True)
+            return None
+
+    async def _checkpoint(self, agent: Agent) -> str | None:
         snap = await self.snapshot()
         if snap.findings:
-            return _credentials_note(snap, "This checkpoint was not saved")
+            return self._once(_credentials_note(snap, "This checkpoint was not saved"))
         if snap.tree not in (snap.base_tree, self.saved_tree):
             message = f"{CHECKPOINT_PREFIX}: turn {agent.turns}\n\n{agent.work.render()}"
             parent = self.pushed or self.ws.start_sha
@@ -160,6 +168,13 @@ class Saver:
             await self.ws.tree.push(self.ws.clone_url, self.ws.token, sha, self.pushed)
             self.pushed, self.saved_tree = sha, snap.tree
         return self._left_out_note(snap)
+
+    def _once(self, note: str) -> str | None:
+        """`note`, unless the agent was told exactly this already."""
+        if note in self.told:
+            return None
+        self.told.add(note)
+        return note
 
     async def review_finish(self, agent: Agent) -> str | None:
         snap = await self.snapshot()
@@ -240,14 +255,19 @@ async def _commit_and_push(
         report.refused = [str(f) for f in snap.findings[:10]]
         log.warning("%s: push refused, credentials found: %s", name, report.refused)
         return report
+    branch = saver.pushed  # the branch on GitHub, as this run leaves it
     if snap.tree != snap.base_tree:
         message = f"{title[:72]}\n\n{report.summary.strip()}\n\nAgent: {name} ({report.model})"
-        head = await ws.tree.commit(snap.tree, ws.start_sha, message, saver.author)
-        await ws.tree.push(ws.clone_url, ws.token, head, saver.pushed)
-        report.head_sha, report.pushed = head, True
+        branch = await ws.tree.commit(snap.tree, ws.start_sha, message, saver.author)
+        await ws.tree.push(ws.clone_url, ws.token, branch, saver.pushed)
     elif saver.pushed != ws.remote_sha:
         # The checkpoints added nothing in the end: put the branch back where it was.
         await ws.tree.push(ws.clone_url, ws.token, ws.start_sha, saver.pushed)
+        branch = ws.start_sha
+    # What the branch holds decides the pull request, not whether this run pushed: a run
+    # repeated after a crash that came after its push finds its work already there.
+    if branch and await ws.tree.has_work(branch, f"refs/remotes/origin/{ws.default_branch}"):
+        report.head_sha, report.pushed = branch, True
     return report
 
 

@@ -22,6 +22,8 @@ SAFE_CONFIG = (
     "-c", "core.hooksPath=/dev/null",
     "-c", "core.fsmonitor=false",
     "-c", "protocol.ext.allow=never",
+    "-c", "submodule.recurse=false",
+    "-c", "fetch.recurseSubmodules=false",
     "-c", "advice.detachedHead=false",
     "-c", "init.defaultBranch=main",
 )  # fmt: skip

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.credentials import SecretScanner
+from app.credentials import SecretScanner, redact
 from app.sandbox.users import hand_over
 from app.workspace.git import GitError, auth_env, git
 from app.workspace.snapshot import Snapshot, take_snapshot
@@ -148,17 +148,27 @@ class Worktree:
         )
 
     async def commit(self, tree: str, parent: str, message: str, author: Identity) -> str:
-        """A commit of `tree` on `parent` by `author`; the branch moves to it."""
+        """A commit of `tree` on `parent` by `author` (its message redacted of credentials: it
+        quotes the agent); the branch moves to it."""
         who = {
             "GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
             "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email,
         }  # fmt: skip
         sha = await git(
             "--git-dir", str(self.mirror), "commit-tree", tree, "-p", parent, "-F", "-",
-            env=who, stdin=message,
+            env=who, stdin=redact(message),
         )  # fmt: skip
         await self.git("update-ref", f"refs/heads/{self.branch}", sha)
         return sha
+
+    async def has_work(self, sha: str, base: str) -> bool:
+        """Whether `sha` changes anything since it left `base` (its merge base with it)."""
+        fork = await self.git("merge-base", base, sha, check=False)
+        if not fork:
+            return True  # unrelated histories: all of it is work
+        trees = await self.git("rev-parse", f"{fork}^{{tree}}", f"{sha}^{{tree}}")
+        before, after = trees.split()
+        return before != after
 
     async def push(self, url: str, token: str, sha: str, expected_remote: str | None) -> None:
         """Push `sha` to the branch, only if the remote branch is still at `expected_remote`."""
