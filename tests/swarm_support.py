@@ -140,6 +140,15 @@ class SwarmProcess:
             self.proc.wait(30)
 
 
+def settle_in_a_new_process(stack: LocalStack) -> None:
+    """Start `swarm serve` afresh (as after a crash) and wait until everything has settled."""
+    process = SwarmProcess(stack)
+    try:
+        stack.settle()
+    finally:
+        process.stop()
+
+
 def push_file(stack: LocalStack, token: str, path: str, content: str, message: str) -> None:
     """Commit one file to main as a person would: clone over HTTP, commit, push."""
     import subprocess

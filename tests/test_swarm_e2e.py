@@ -16,6 +16,7 @@ from tests.swarm_support import (
     open_goal,
     requests_of,
     seeded_stack,
+    settle_in_a_new_process,
     sub_issue_numbers,
     task_issues,
     user_client,
@@ -286,11 +287,7 @@ def test_a_task_whose_process_was_killed_mid_work_completes_once_after_restart(
             first.kill()  # SIGKILL while both agents are mid-task
         finally:
             first.stop()
-        second = SwarmProcess(stack)
-        try:
-            stack.settle()
-        finally:
-            second.stop()
+        settle_in_a_new_process(stack)
         for title, path, text in [
             ("Add word_count", "textkit/words.py", WORDS_PY),
             ("Add slugify", "textkit/slug.py", SLUG_PY),
@@ -378,11 +375,7 @@ def test_work_already_saved_in_a_checkpoint_when_the_process_died_still_gets_its
             first.kill()
         finally:
             first.stop()
-        second = SwarmProcess(stack)
-        try:
-            stack.settle()
-        finally:
-            second.stop()
+        settle_in_a_new_process(stack)
         # The fresh agent found its work already on the branch and changed nothing: the task
         # still gets its pull request, with that work.
         assert [r["turn"] for r in requests_of(stack, resumed["name"])] == [0, 1]

@@ -1,13 +1,14 @@
 """The bubblewrap runner: a read-only system, the worktree writable, nothing else of the host.
 
 The sandbox sees the system directories and the Python interpreter read-only, only the `/etc`
-files a build needs (never shadow, sudoers, ssh host keys or TLS private keys), a `passwd` of
-its own, the worktree read-write at the same path (so paths in its output match the host's), its
-`.git` read-only, and its own size-capped /tmp, /proc and /dev. Every namespace is unshared (no
-network unless asked), and the command runs as an unprivileged uid with no capability (see
-`users.py`) under the limits of `limits.py`. The environment is cleared before the few variables
-a build needs are set; they reach bwrap through `--args <fd>` from an unlinked file rather than
-its command line, because any local user can read a process's command line.
+files a build needs (`etc.py`: never shadow, sudoers, ssh host keys or TLS private keys), a
+`passwd` of its own, the worktree read-write at the same path (so paths in its output match the
+host's), its `.git` read-only, and its own size-capped /tmp, /proc and /dev. Every namespace is
+unshared (no network unless asked), and the command runs as an unprivileged uid with no
+capability (see `users.py`) under the limits of `limits.py`. The environment is cleared before
+the few variables a build needs are set; they reach bwrap through `--args <fd>` from an
+unlinked file rather than its command line, because any local user can read a process's
+command line.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pathlib import Path
 
 from app.sandbox.base import CommandResult, Limits
 from app.sandbox.environment import SYSTEM_PATH, scrubbed_env
+from app.sandbox.etc import etc_view
 from app.sandbox.limits import MIB, WorktreeGuard, limit_hint, limits_prologue
 from app.sandbox.process import run_process
 from app.sandbox.users import SandboxUser, hand_over, running_as_root, uid_for, user_for
@@ -33,16 +35,6 @@ SANDBOX_HOME = "/tmp/home"  # inside the sandbox's own tmpfs
 SHELL = "/bin/bash"
 SETPRIV = "/usr/bin/setpriv"
 _SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-# What of /etc a build needs. Credentials live in /etc too (shadow, ssh host keys, TLS private
-# keys, database configs, npm/pip tokens), so this is a list of what to show, not to hide.
-ETC_ALLOWED = (
-    "alternatives", "bash.bashrc", "ca-certificates", "ca-certificates.conf", "debian_version",
-    "fonts", "gai.conf", "host.conf", "hostname", "hosts", "inputrc", "java-*", "ld.so.cache",
-    "ld.so.conf", "ld.so.conf.d", "locale.alias", "locale.conf", "localtime", "magic",
-    "magic.mime", "mime.types", "mtab", "netconfig", "networks", "nsswitch.conf", "os-release",
-    "perl", "profile", "protocols", "python3", "python3.*", "services", "shells", "ssl/certs",
-    "ssl/openssl.cnf", "terminfo", "timezone", "xml",
-)  # fmt: skip
 # Inside the worktree, shown read-only: its `.git` (a file pointing into the mirror, or a
 # checkout's own directory, whose config would run commands in Swarm's git).
 PROTECTED_INSIDE = (".git",)
@@ -78,53 +70,48 @@ def _dedupe(paths: Iterable[Path]) -> list[Path]:
     return seen
 
 
-def etc_paths(extra: Sequence[str] = ()) -> list[Path]:
-    """The `/etc` entries the sandbox shows: the allowed list and the operator's additions."""
-    found: list[Path] = []
-    for pattern in (*ETC_ALLOWED, *extra):
-        found += sorted(Path("/etc").glob(pattern.strip().strip("/")))
-    return _dedupe(p for p in found if p.name not in {"passwd", "group", "shadow", "gshadow"})
-
-
 def default_sandbox_path() -> str:
     """PATH inside the sandbox: the running interpreter first, then the system's directories."""
     bins = [str(Path(p) / "bin") for p in dict.fromkeys((sys.prefix, sys.base_prefix))]
     return ":".join([*bins, SYSTEM_PATH])
 
 
-def _parents(path: Path) -> list[str]:
-    """Create a bind target's parents world-readable: bwrap would copy the host's modes, and a
-    host parent such as /root (0700) would lock an unprivileged command out of the mount."""
-    args: list[str] = []
-    for parent in reversed(path.parents):
-        if parent != Path("/"):
-            args += ["--perms", "0755", "--dir", str(parent)]
-    return args
+class _Mounts:
+    """bwrap arguments for bind mounts, each target's parents made once."""
+
+    def __init__(self) -> None:
+        self.args: list[str] = []
+        self._made: set[Path] = {Path("/")}
+
+    def parents(self, path: Path) -> None:
+        """Create a bind target's parents world-readable: bwrap would copy the host's modes,
+        and a host parent such as /root (0700) would lock an unprivileged command out."""
+        for parent in reversed(path.parents):
+            if parent not in self._made:
+                self._made.add(parent)
+                self.args += ["--perms", "0755", "--dir", str(parent)]
+
+    def bind(self, path: Path, flag: str = "--ro-bind") -> None:
+        if path.is_symlink():
+            # Mirror the host's layout (/bin -> usr/bin) so interpreters' #! lines still work.
+            self.args += ["--symlink", os.readlink(path), str(path)]
+        elif path.exists():
+            self.parents(path)
+            self.args += [flag, str(path), str(path)]
+            self._made.add(path)
 
 
-def _bind(path: Path, flag: str = "--ro-bind") -> list[str]:
-    if path.is_symlink():
-        # Mirror the host's layout (/bin -> usr/bin) so interpreters' #! lines still work.
-        return ["--symlink", os.readlink(path), str(path)]
-    if path.exists():
-        return [*_parents(path), flag, str(path), str(path)]
-    return []
-
-
-def _system_mounts(readonly_paths: Sequence[Path], etc: Sequence[Path], network: bool) -> list[str]:
-    args: list[str] = []
+def _system_mounts(readonly_paths: Sequence[Path], etc: Path, network: bool) -> list[str]:
+    mounts = _Mounts()
     for path in readonly_paths:
-        args += _bind(path)
-    args += ["--perms", "0755", "--dir", "/etc"]
-    for path in etc:
-        args += _bind(path)
+        mounts.bind(path)
+    mounts.args += ["--ro-bind", str(etc), "/etc"]
     if network:
-        # DNS needs resolv.conf, and its real file when it is a symlink (systemd-resolved).
+        # DNS needs resolv.conf's real file when it is a symlink (systemd-resolved's stub).
         resolv = Path("/etc/resolv.conf")
-        args += _bind(resolv)
         if resolv.is_symlink():
-            args += _bind(resolv.resolve())
-    return args
+            mounts.bind(resolv.resolve())
+    return mounts.args
 
 
 def _protect(worktree: Path) -> list[str]:
@@ -149,7 +136,7 @@ class Box:
     bwrap: str
     worktree: Path
     readonly_paths: Sequence[Path]
-    etc: Sequence[Path]
+    etc: Path  # the view bound as /etc
     user: SandboxUser
     limits: Limits
 
@@ -178,7 +165,9 @@ def bwrap_argv(
     argv += _system_mounts(box.readonly_paths, box.etc, network)
     argv += ["--perms", "0644", "--ro-bind-data", str(passwd_fd), "/etc/passwd"]
     argv += ["--perms", "0644", "--ro-bind-data", str(group_fd), "/etc/group"]
-    argv += _bind(box.worktree, "--bind") + _protect(box.worktree)
+    worktree = _Mounts()
+    worktree.bind(box.worktree, "--bind")
+    argv += worktree.args + _protect(box.worktree)
     # No --chdir: bwrap would enter the worktree before the drop to its owner, and as root
     # without capabilities it may not; the prologue enters it as the owner.
     argv += ["--args", str(args_fd), "--"]
@@ -266,7 +255,7 @@ class BubblewrapSandbox:
             default_readonly_paths() if readonly_paths is None else readonly_paths
         )
         self.box = Box(
-            found, self.worktree, self.readonly_paths, etc_paths(etc_extra),
+            found, self.worktree, self.readonly_paths, etc_view(tuple(etc_extra)),
             user_for(self.worktree), self.limits,
         )  # fmt: skip
         self.default_timeout_s = default_timeout_s
@@ -317,7 +306,7 @@ def _probe(bwrap: str | None) -> str | None:
     with tempfile.TemporaryDirectory() as scratch:
         worktree = Path(scratch).resolve()
         hand_over(worktree)
-        box = Box(bwrap, worktree, default_readonly_paths(), etc_paths(), user_for(worktree),
+        box = Box(bwrap, worktree, default_readonly_paths(), etc_view(), user_for(worktree),
                   Limits())  # fmt: skip
         with _prepared(box, "true", {"PATH": SYSTEM_PATH}, network=False) as (argv, fds):
             try:

@@ -32,7 +32,7 @@ def kind_of(mode: int) -> str:
     return "not a regular file"
 
 
-def _checked(fd: int, path: Path) -> int:
+def _checked(fd: int, path: Path | str) -> int:
     info = os.fstat(fd)
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
@@ -40,7 +40,7 @@ def _checked(fd: int, path: Path) -> int:
     return fd
 
 
-def open_regular(path: Path, *, dir_fd: int | None = None) -> BinaryIO:
+def open_regular(path: Path | str, *, dir_fd: int | None = None) -> BinaryIO:
     """Open a regular file for reading; raises NotRegularFile, or OSError (ELOOP for a
     symlink, ENOENT when missing)."""
     flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC

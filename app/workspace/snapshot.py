@@ -100,13 +100,18 @@ class _Reader:
     the way (a symlinked directory means the path itself is gone, as git sees it)."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
+        self.root = str(root)
+        self._real_dirs: dict[str, bool] = {}  # directory -> no symlink on the way to it
+
+    def _real(self, directory: str) -> bool:
+        if directory not in self._real_dirs:
+            self._real_dirs[directory] = os.path.realpath(directory) == directory
+        return self._real_dirs[directory]
 
     def read(self, path: str) -> tuple[str, bytes] | LeftOut | None:
         """(mode, content), a reason it is left out, or None when it does not exist."""
-        full = self.root / path
-        parent = full.parent
-        if os.path.realpath(parent) != str(parent):
+        full = os.path.join(self.root, path)  # strings, not Paths: this runs per file
+        if not self._real(os.path.dirname(full)):
             return None  # a directory on the way became a symlink (or vanished)
         try:
             info = os.lstat(full)
@@ -115,7 +120,7 @@ class _Reader:
         if stat.S_ISLNK(info.st_mode):
             return _LINK, os.fsencode(os.readlink(full))
         if stat.S_ISDIR(info.st_mode):
-            nested = (full / ".git").exists() or (full / ".git").is_symlink()
+            nested = os.path.lexists(os.path.join(full, ".git"))
             why = "a nested git repository" if nested else "now a directory"
             return LeftOut(path, f"{why}: left out, the swarm does not commit submodules")
         if not stat.S_ISREG(info.st_mode):
@@ -124,7 +129,7 @@ class _Reader:
             return LeftOut(path, f"{info.st_size // 2**20} MiB: over GitHub's 100 MB file limit")
         try:
             with open_regular(full) as file:
-                data = file.read(MAX_FILE_BYTES + 1)
+                data = file.read()  # its size was checked; nothing writes while we read
         except OSError as exc:
             return LeftOut(path, f"unreadable: {exc.strerror or exc}")
         return (_EXEC if info.st_mode & 0o111 else _BLOB), data

@@ -153,3 +153,18 @@ async def test_custom_read_only_paths_replace_the_default(host: dict[str, Path])
     seen = await sandbox.run(f"cat {shared}/tool.txt; touch {shared}/x")
     assert "shared tool" in seen.output and "Read-only file system" in seen.output
     assert (await sandbox.run("test -e /sbin")).exit_code == 1
+
+
+async def test_etc_holds_only_what_a_build_needs_read_only(host: dict[str, Path]) -> None:
+    sandbox = BubblewrapSandbox(host["worktree"])
+    seen = await sandbox.run(
+        "ls -A /etc; ls /etc/ssl; test -e /etc/shadow || echo no-shadow; touch /etc/x; "
+        "python -c 'import ssl, pwd, os; print(pwd.getpwuid(os.getuid()).pw_name)'"
+    )
+    names = set(seen.output.split())
+    assert {"passwd", "group", "hosts", "ld.so.cache", "ssl", "certs", "no-shadow"} <= names
+    assert not {"shadow", "gshadow", "sudoers", "ssh", "private", "subuid"} & names
+    assert "Read-only file system" in seen.output
+    assert seen.output.strip().endswith("swarm")  # the sandbox's own passwd names its user
+    granted = BubblewrapSandbox(host["worktree"], etc_extra=["subuid"])
+    assert (await granted.run("test -e /etc/subuid")).exit_code == 0
