@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import threading
 import time
@@ -116,7 +117,11 @@ class SwarmProcess:
         stack.control.set_webhook(
             f"{self.url}/api/github/webhooks", stack.env["GITHUB_WEBHOOK_SECRET"]
         )
-        wait_for(self._healthy, "swarm serve to answer /healthz", timeout=60)
+        try:
+            wait_for(self._healthy, "swarm serve to answer /healthz", timeout=60)
+        except BaseException:
+            self.stop()  # never leave a server behind
+            raise
 
     def _healthy(self) -> bool:
         import httpx
@@ -137,7 +142,11 @@ class SwarmProcess:
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
-            self.proc.wait(30)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(30)
 
 
 def settle_in_a_new_process(stack: LocalStack) -> None:

@@ -115,22 +115,17 @@ def test_redeliveries_and_a_restart_make_no_second_issue_branch_or_pull_request(
         second = SwarmProcess(stack)
         try:
             stack.settle()
-        except BaseException:
-            second.stop()
-            raise
-        before = (
-            sorted(t.number for t in task_issues(octo)),
-            sorted(p.number for p in all_pulls(octo)),
-            branches(octo),
-        )
-        assert len(before[0]) == 3 and len(before[1]) == 3 and len(before[2]) == 3
-
-        try:
+            before = (
+                sorted(t.number for t in task_issues(octo)),
+                sorted(p.number for p in all_pulls(octo)),
+                branches(octo),
+            )
             for delivery in stack.control.deliveries():
                 stack.control.redeliver(delivery["id"])
             stack.settle()
         finally:
             second.stop()
+        assert len(before[0]) == 3 and len(before[1]) == 3 and len(before[2]) == 3
         after = (
             sorted(t.number for t in task_issues(octo)),
             sorted(p.number for p in all_pulls(octo)),
