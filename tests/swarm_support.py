@@ -100,7 +100,6 @@ class SwarmProcess:
     def __init__(self, stack: LocalStack) -> None:
         import os
         import socket
-        import subprocess
 
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
