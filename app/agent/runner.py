@@ -25,7 +25,13 @@ from app.agent.prompts import read_repo_guidance, system_prompt, task_message
 from app.agent.tools import WorkspaceTools
 from app.agent.transcript import Record, Transcript
 from app.llm import make_model
-from app.sandbox import SandboxSettings, make_sandbox
+from app.sandbox import (
+    SandboxSettings,
+    SandboxUnavailable,
+    UnsafeEnvironmentError,
+    make_sandbox,
+    require_sandbox,
+)
 from app.workspace.git import GitError, git
 from app.workspace.snapshot import diff_of_worktree
 
@@ -170,10 +176,12 @@ def run_command(
     if not (repo / ".git").exists():
         console.print(f"[red]{escape(str(repo))} is not a git repository[/]")
         raise typer.Exit(2)
-    from app.cli import sandbox_or_exit
-
     sandbox = SandboxSettings()
-    isolation = sandbox_or_exit(sandbox)
+    try:
+        isolation = require_sandbox(sandbox)
+    except (SandboxUnavailable, UnsafeEnvironmentError) as exc:
+        typer.secho(f"swarm: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
     try:
         spec = resolve_model_spec(model)
     except ModelNotConfigured as exc:
