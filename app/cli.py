@@ -57,7 +57,7 @@ def serve(
     settings = _settings_or_exit()
     if workers:
         sandbox_or_exit(settings)
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
     uvicorn.run(
         create_app(settings, handle_events=workers), host=host, port=port, log_level="warning"
     )
@@ -69,10 +69,11 @@ def worker() -> None:
     import asyncio
 
     from app import logs, runtime
+    from app.events import dispatch  # noqa: F401 - registers the workflows before launch
 
     settings = _settings_or_exit()
     sandbox_or_exit(settings)
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format)
 
     async def run_forever() -> None:
         await runtime.start(settings)

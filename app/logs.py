@@ -1,12 +1,27 @@
-"""Logging set-up for the swarm's processes: one line per record, the delivery id inside."""
+"""Logging set-up for the swarm's processes: one line per record, the run's context on each
+(delivery, workflow, `owner/repo#n`: see `app.context`), as text or as JSON (`SWARM_LOG_FORMAT`)."""
 
 from __future__ import annotations
 
+import json
 import logging
+from typing import Literal
 
+from app.context import run_fields
 from app.credentials import redact
 
-FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s%(run)s"
+LogFormat = Literal["text", "json"]
+
+
+class RunContext(logging.Filter):
+    """Puts the run's context on the record: `record.fields`, and `record.run` as text."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        fields = run_fields()
+        record.fields = fields
+        record.run = "".join(f" [{k}={v}]" for k, v in sorted(fields.items()))
+        return True
 
 
 class Redacting(logging.Formatter):
@@ -17,10 +32,28 @@ class Redacting(logging.Formatter):
         return redact(super().format(record))
 
 
-def configure(level: str = "INFO") -> None:
-    logging.basicConfig(level=level, format=FORMAT, datefmt="%H:%M:%S")
+class JsonLines(logging.Formatter):
+    """One JSON object per line, for a log pipeline; redacted like the text lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            **getattr(record, "fields", {}),
+        }
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return redact(json.dumps(line, ensure_ascii=False))
+
+
+def configure(level: str = "INFO", form: LogFormat = "text") -> None:
+    logging.basicConfig(level=level)
+    formatter = JsonLines() if form == "json" else Redacting(FORMAT, datefmt="%H:%M:%S")
     for handler in logging.getLogger().handlers:
-        handler.setFormatter(Redacting(FORMAT, datefmt="%H:%M:%S"))
+        handler.setFormatter(formatter)
+        handler.addFilter(RunContext())
     # Request-level chatter from the HTTP clients would drown the swarm's own story.
     for noisy in ("httpx", "httpcore", "hishel", "githubkit"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -48,8 +48,7 @@ class AgentLimits(_Strict):
 
 class RepoConfig(_Strict):
     models: Models = Models()
-    setup_command: str | None = None
-    test_command: str | None = None
+    test_command: str | None = None  # told to every worker, to run before it finishes
     max_agents: int = Field(4, ge=1, le=64)
     merge_method: Literal["merge", "squash", "rebase"] = "squash"
     require_human_approval: bool = False

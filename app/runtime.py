@@ -1,7 +1,8 @@
 """The process's wiring: settings, the GitHub App clients, the store, and DBOS.
 
 DBOS workflows are module-level functions, so they reach these through `current()`; it is set
-once by `start()` when a process starts (serve, worker, demo, a test) — never at import.
+once by `start()` when a process starts (serve, worker, demo, a test) — never at import. The
+process's entry imports its workflows (`app.events.dispatch`) before it starts the runtime.
 """
 
 from __future__ import annotations
@@ -63,9 +64,6 @@ async def start(settings: Settings, *, handle_events: bool = True) -> Runtime:
     other process with events enabled handles them from the durable queue.
     """
     global _current
-    # Importing the flows registers their workflows with DBOS before launch.
-    from app.flows import registry  # noqa: F401
-
     if handle_events:
         # Before anything runs: a process that would run agents unsandboxed refuses to start.
         log.info("agents' commands run in %s", require_sandbox(settings))
@@ -74,7 +72,7 @@ async def start(settings: Settings, *, handle_events: bool = True) -> Runtime:
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.effective_database_url)
-    store.create_tables()
+    store.migrate()
     runtime = Runtime(
         settings=settings,
         github=GitHubApp(settings.github_app_id, settings.private_key_pem, settings.github_api_url),

@@ -45,9 +45,10 @@ class Settings(SandboxSettings):
     max_agents: int = Field(4, ge=1, alias="SWARM_MAX_AGENTS")  # per worker process
     max_agents_per_installation: int = Field(16, ge=1, alias="SWARM_MAX_AGENTS_PER_INSTALLATION")
     queue_poll_seconds: float = Field(1.0, gt=0, alias="SWARM_QUEUE_POLL_SECONDS")
-    goal_token_budget: int = Field(5_000_000, ge=0, alias="SWARM_GOAL_TOKEN_BUDGET")
-    goal_cost_budget_usd: float = Field(50.0, ge=0, alias="SWARM_GOAL_COST_BUDGET_USD")
+    # Moves within this window rewrite a goal's status comment once.
+    status_debounce_seconds: float = Field(2.0, ge=0, alias="SWARM_STATUS_DEBOUNCE_SECONDS")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="SWARM_LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field("text", alias="SWARM_LOG_FORMAT")
 
     # How often a working agent's worktree is pushed as a checkpoint commit.
     checkpoint_seconds: float = Field(120.0, ge=0, alias="SWARM_CHECKPOINT_SECONDS")  # 0: each step

@@ -28,5 +28,7 @@ def test_the_demo_plans_works_and_reports_honestly(tmp_path: Path) -> None:
     assert len(report["pull_requests"]) == 3
     for pr in report["pull_requests"]:
         assert re.fullmatch(r"[0-9a-f]{40}", pr["head_sha"])
+        # The agents ran the tests; the sample's .gitignore keeps their bytecode out of the PR.
+        assert pr["files"] and not [f for f in pr["files"] if "__pycache__" in f], pr["files"]
         assert pr["check_conclusion"] == "success" and pr["check"] == {"ci": "success"}
         assert pr["merged"] is False  # merging is the merge gate's job, not the demo's

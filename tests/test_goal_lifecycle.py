@@ -133,6 +133,27 @@ def test_a_spent_budget_stops_the_goal_and_retry_after_raising_it_goes_on(
         assert "Swarm status: prs open" in status
 
 
+def test_retry_after_an_invalid_config_plans_the_goal(tmp_path: Path) -> None:
+    with seeded_stack(tmp_path, demo_script()) as (stack, octo):
+        token = stack.control.create_user("octo-pusher")["token"]
+        stack.control.set_permission(OWNER, REPO, "octo-pusher", "write")
+        push_file(stack, token, ".github/swarm.yml", "max_agents: lots\n", "Broken config")
+        goal = open_goal(octo)
+        stack.settle()
+        status = next(c for c in _comments(octo, goal) if "<!-- swarm:status:" in c)
+        assert "Swarm status: invalid config" in status and "`max_agents`" in status
+        assert task_issues(octo) == [] and all_pulls(octo) == []
+
+        push_file(stack, token, ".github/swarm.yml", "max_agents: 2\n", "Fixed config")
+        octo.rest.issues.create_comment(OWNER, REPO, goal, body="/swarm retry")
+        stack.settle()
+        # The retry planned (the first run never did), then worked: no claim without its PRs.
+        assert len(sub_issue_numbers(octo, goal)) == 3
+        assert len(all_pulls(octo)) == 3
+        status = next(c for c in _comments(octo, goal) if "<!-- swarm:status:" in c)
+        assert "Swarm status: prs open" in status
+
+
 def test_a_repository_can_bring_its_own_agent_cli(tmp_path: Path) -> None:
     config = "worker_command: head -n 5 {prompt_file} > TASK.txt\n"
     with seeded_stack(tmp_path, demo_script()) as (stack, octo):

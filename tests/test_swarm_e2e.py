@@ -77,6 +77,20 @@ def test_a_labelled_goal_becomes_sub_issues_and_one_pull_request_per_task(tmp_pa
         others = [p for p in pulls if p is not docs]
         assert all(p.number < docs.number for p in others)
 
+        # Every write the App made names the run behind it: the delivery that started the goal
+        # and the workflow (with its `owner/repo#n`) that wrote.
+        writes = [
+            r for r in stack.control.requests()
+            if r["actor"] == "swarm[bot]" and r["method"] != "GET" and "/repos/" in r["path"]
+            and ".git/" not in r["path"]
+        ]  # fmt: skip
+        assert writes and all("workflow=" in w["run"] for w in writes), writes[:3]
+        runs = {w["run"] for w in writes}
+        assert any(f"target={FULL}#{goal}" in run and "workflow=goal:" in run for run in runs)
+        assert any("workflow=task:" in run for run in runs)
+        goal_runs = [run for run in runs if run.endswith(f"workflow=goal:{FULL}#{goal}")]
+        assert goal_runs and all("delivery=" in run for run in goal_runs), sorted(runs)
+
 
 def _restartable_script() -> dict[str, Any]:
     """The demo's plan and files, each agent doing all its work in one turn, and that turn again

@@ -161,11 +161,13 @@ def collect(octo: GitHub, goal_number: int) -> DemoResult:
             continue
         pr = octo.rest.pulls.get(OWNER, REPO, task.pr_number).parsed_data
         runs = octo.rest.checks.list_for_ref(OWNER, REPO, pr.head.sha).parsed_data.check_runs
+        files: list[Any] = list(octo.rest.pulls.list_files(OWNER, REPO, pr.number).parsed_data)
         result.pull_requests.append(
             {
                 "number": pr.number,
                 "title": pr.title,
                 "head_sha": pr.head.sha,
+                "files": sorted(f.filename for f in files),
                 "check": {run.name: run.conclusion for run in runs},
                 "check_conclusion": _overall(r.conclusion for r in runs),
                 "merged": bool(pr.merged),

@@ -32,7 +32,7 @@ from app.web.server import ThreadServer, serve_in_thread
 
 WEBHOOK_SECRET = "swarm-local-stack"
 SCRIPTED_MODEL = "openai/scripted"
-UNFINISHED = ["PENDING", "ENQUEUED"]
+UNFINISHED = ["PENDING", "ENQUEUED", "DELAYED"]  # DELAYED: a debounced status refresh
 
 
 def generate_app_key() -> tuple[str, str]:

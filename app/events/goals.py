@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
+from app.domain.refs import IssueRef
 from app.events.payloads import IssueEvent
 from app.events.router import Delivery, Router
 from app.events.trigger import permitted_sender
 from app.flows import steps
-from app.flows.goal import start_goal
+from app.flows.goal import GoalStart, start_goal
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -30,12 +31,7 @@ async def on_labeled(delivery: Delivery) -> str:
     assert event.installation and event.repository and event.sender  # checked above
     repo = event.repository.full_name
     await steps.react_to_issue(event.installation.id, repo, event.issue.number, "eyes")
-    await start_goal(
-        installation_id=event.installation.id,
-        repo=repo,
-        number=event.issue.number,
-        title=event.issue.title,
-        requested_by=event.sender.login,
-        plan_only=event.label.name == "swarm:plan",
-    )
+    plan_only = event.label.name == "swarm:plan"
+    start = GoalStart(event.issue.title, event.sender.login, plan_only, delivery=delivery.id)
+    await start_goal(IssueRef(event.installation.id, repo, event.issue.number), start)
     return f"goal {repo}#{event.issue.number} started by {event.sender.login}"

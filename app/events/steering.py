@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import logging
 
+from app.domain.addresses import goal_workflow_id, task_workflow_id
+from app.domain.refs import IssueRef
+from app.domain.states import SETTLED_GOAL_STATES, GoalState, TaskState
 from app.events.command_text import Command, parse_command
 from app.events.payloads import Event, IssueCommentEvent, IssueEvent
 from app.events.router import Delivery, Router
 from app.events.trigger import permitted_sender
 from app.flows import commands, steps
 from app.flows.commands import Target
-from app.flows.goal import goal_workflow_id, load_config, start_goal
-from app.flows.task import enqueue_task, task_workflow_id
+from app.flows.goal import GoalStart, load_config, start_goal
+from app.flows.task import enqueue_task
+from app.flows.transitions import move_task, status_soon
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -71,16 +75,16 @@ async def _on_goal(
     if command.verb == "stop":
         for task_number in await commands.stop_goal(repo, number, by):
             await commands.stop_task(repo, task_number, by)
-        await steps.refresh_status(installation, repo, number)
+        await status_soon(installation, repo, number)
         return "stopped the goal and its agents."
     if command.verb in {"retry", "replan"}:
+        state = (await commands.find_target(repo, number)).state
+        if state not in SETTLED_GOAL_STATES:
+            return f"the goal is {state.replace('_', ' ')}: `/swarm stop` it first."
         reset = await commands.reset_unfinished_tasks(repo, number)
         replan = command.verb == "replan"
-        await start_goal(
-            installation_id=installation, repo=repo, number=number, title="",
-            requested_by=by, plan_only=False, tag=delivery.id, replan=command.text,
-            resume=not replan,
-        )  # fmt: skip
+        start = GoalStart("", by, replan=command.text, resume=not replan, delivery=delivery.id)
+        await start_goal(IssueRef(installation, repo, number), start, tag=delivery.id)
         if replan:
             return "re-planning the goal."
         return f"retrying: {reset} task(s) back in the queue."
@@ -102,7 +106,7 @@ async def _on_task(
         return f"task #{number} is {target.state.replace('_', ' ')}; see #{goal_number}."
     if command.verb == "stop":
         answer = await commands.stop_task(repo, number, by)
-        await steps.refresh_status(installation, repo, goal_number)
+        await status_soon(installation, repo, goal_number)
         return answer + "."
     if command.verb in {"go", "replan"}:
         return f"`/swarm {command.verb}` works on the goal, #{goal_number}."
@@ -120,12 +124,13 @@ async def follow_up(
     if isinstance(config, str):
         return f"cannot start: {config}"
     run = task_workflow_id(repo, number, delivery.id)
-    await steps.update_task_state(repo, number, "queued", run)
+    queued = await move_task(installation, repo, number, TaskState.QUEUED, run=run)
+    if queued.state != TaskState.QUEUED:
+        return f"task #{number} is {queued.state.replace('_', ' ')}: nothing started."
     await enqueue_task(
         installation, repo, number, goal_workflow_id(repo, goal_number), config, run,
         instructions=instructions, requested_by=by,
     )  # fmt: skip
-    await steps.refresh_status(installation, repo, goal_number)
     return "started a follow-up run on the task's branch."
 
 
@@ -166,11 +171,11 @@ async def on_unlabeled(delivery: Delivery) -> str:
     assert event.installation and event.repository and event.sender
     repo = event.repository.full_name
     target = await commands.find_target(repo, event.issue.number)
-    if target.kind != "goal" or target.state in {"stopped", "prs_open"}:
+    if target.kind != "goal" or target.state in {GoalState.STOPPED, GoalState.PRS_OPEN}:
         return "ignored: no running goal"
     for task_number in await commands.stop_goal(repo, event.issue.number, event.sender.login):
         await commands.stop_task(repo, task_number, event.sender.login)
-    await steps.refresh_status(event.installation.id, repo, event.issue.number)
+    await status_soon(event.installation.id, repo, event.issue.number)
     return f"goal {repo}#{event.issue.number} stopped: label removed"
 
 
@@ -186,6 +191,6 @@ async def on_check_run(delivery: Delivery) -> str:
     goals = await steps.record_check(repo, str(run["head_sha"]), f"{name}: {conclusion}")
     if event.installation is not None:
         for goal_number in goals:
-            await steps.refresh_status(event.installation.id, repo, goal_number)
+            await status_soon(event.installation.id, repo, goal_number)
     updated = len(goals)
     return f"check {name} {conclusion} recorded on {updated} task(s)"

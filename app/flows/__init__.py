@@ -1,1 +1,1 @@
-"""DBOS workflows and steps: the only long-lived logic. `app.flows.registry` loads them all."""
+"""DBOS workflows and steps: the only long-lived logic. `app.events.dispatch` loads them all."""

@@ -12,9 +12,16 @@ from typing import Literal
 from dbos import DBOS
 
 from app.agent.untrusted import clean
-from app.flows.task import GOAL_TOPIC
+from app.domain.addresses import GOAL_TOPIC, GoalMessage, goal_inbox, task_inbox
+from app.domain.states import (
+    ACTIVE_TASK_STATES,
+    RETRYABLE_TASK_STATES,
+    GoalState,
+    IllegalMove,
+    TaskState,
+)
 from app.runtime import current
-from app.store import ACTIVE_STATES, Task
+from app.store import Task
 
 log = logging.getLogger(__name__)
 
@@ -24,12 +31,15 @@ async def stop_task(repo: str, number: int, by: str) -> str:
     """Tell the task's agent to stop at its next turn and cancel its run."""
     store = current().store
     task = await store.task(repo, number)
-    if task is None or task.state not in ACTIVE_STATES:
+    if task is None or task.state not in ACTIVE_TASK_STATES:
         return f"#{number} has no agent running"
-    await store.post_message(f"task:{repo}#{number}", by, f"stop requested by @{by}", kind="stop")
+    try:
+        await store.move_task(repo, number, TaskState.STOPPED, note=f"stopped by @{by}")
+    except IllegalMove:  # its run ended meanwhile
+        return f"#{number} has no agent running"
+    await store.post_message(task_inbox(repo, number), by, f"stop requested by @{by}", kind="stop")
     if task.run:
         await DBOS.cancel_workflow_async(task.run)
-    await store.update_task(repo, number, state="stopped", note=f"stopped by @{by}")
     return f"stopped the agent on #{number}"
 
 
@@ -37,18 +47,18 @@ async def stop_task(repo: str, number: int, by: str) -> str:
 async def stop_goal(repo: str, number: int, by: str) -> list[int]:
     """Mark the goal stopped; return the numbers of its tasks that still have agents."""
     store = current().store
-    goal = await store.change_goal(repo, number, state="stopped", note=f"Stopped by @{by}.")
+    goal = await store.move_goal(repo, number, GoalState.STOPPED, note=f"Stopped by @{by}.")
     if goal.workflow_id:
-        await DBOS.send_async(goal.workflow_id, {"kind": "stop"}, GOAL_TOPIC)
-    return [t.number for t in await store.tasks_of(repo, number) if t.state in ACTIVE_STATES]
+        await DBOS.send_async(goal.workflow_id, GoalMessage("stop").as_dict(), GOAL_TOPIC)
+    return [t.number for t in await store.tasks_of(repo, number) if t.state in ACTIVE_TASK_STATES]
 
 
 @DBOS.step(name="command.go")
 async def send_go(repo: str, number: int) -> bool:
     goal = await current().store.goal(repo, number)
-    if goal is None or goal.state != "awaiting_go":
+    if goal is None or goal.state != GoalState.AWAITING_GO:
         return False
-    await DBOS.send_async(goal.workflow_id, {"kind": "go"}, GOAL_TOPIC)
+    await DBOS.send_async(goal.workflow_id, GoalMessage("go").as_dict(), GOAL_TOPIC)
     return True
 
 
@@ -58,8 +68,11 @@ async def reset_unfinished_tasks(repo: str, number: int) -> int:
     store = current().store
     count = 0
     for task in await store.tasks_of(repo, number):
-        if task.state in {"failed", "stopped", "budget_exhausted"}:
-            await store.update_task(repo, task.number, state="planned", note="")
+        if task.state in RETRYABLE_TASK_STATES:
+            try:
+                await store.move_task(repo, task.number, TaskState.PLANNED, note="")
+            except IllegalMove:  # retried by someone else meanwhile
+                continue
             count += 1
     return count
 
@@ -69,10 +82,10 @@ async def redirect(repo: str, number: int, by: str, text: str) -> bool:
     """Deliver text to the task's running agent; False when none is running."""
     store = current().store
     task = await store.task(repo, number)
-    if task is None or task.state != "working":
+    if task is None or task.state != TaskState.WORKING:
         return False
     await _note_hidden(repo, task.goal_number, f"#{number} (from @{by})", text)
-    await store.post_message(f"task:{repo}#{number}", by, text)
+    await store.post_message(task_inbox(repo, number), by, text)
     return True
 
 
@@ -80,10 +93,10 @@ async def redirect(repo: str, number: int, by: str, text: str) -> bool:
 async def redirect_planner(repo: str, number: int, by: str, text: str) -> bool:
     store = current().store
     goal = await store.goal(repo, number)
-    if goal is None or goal.state != "planning":
+    if goal is None or goal.state != GoalState.PLANNING:
         return False
     await _note_hidden(repo, number, f"#{number} (from @{by})", text)
-    await store.post_message(f"goal:{repo}#{number}", by, text)
+    await store.post_message(goal_inbox(repo, number), by, text)
     return True
 
 

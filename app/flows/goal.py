@@ -10,52 +10,72 @@ maintainers' commands (`/swarm go`, `stop`, `retry`) reach it the same way. Star
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
+from app.context import bound
+from app.domain.addresses import (
+    GOAL_TOPIC,
+    GoalMessage,
+    goal_workflow_id,
+    planner_workflow_id,
+    run_name,
+    task_workflow_id,
+)
+from app.domain.refs import IssueRef
+from app.domain.states import (
+    ACTIVE_TASK_STATES,
+    UNBLOCKING_TASK_STATES,
+    GoalState,
+    TaskState,
+)
 from app.flows import steps
 from app.flows.budget import budget_check
 from app.flows.render import plan_comment, task_issue_body, task_marker_key
-from app.flows.task import GOAL_TOPIC, enqueue_task, task_workflow_id
+from app.flows.task import enqueue_task
+from app.flows.transitions import move_goal, move_task
 from app.flows.work import PlanResult, run_planner
 from app.github import ops
 from app.github.ops import RepoRef, marker
 from app.repo_config import CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config
 from app.roles.plan import PlanTask
 from app.runtime import current
-from app.store import ACTIVE_STATES, Task
+from app.store import Task
 from app.workspace.worktree import branch_name
 
 log = logging.getLogger(__name__)
 
-WAITED_FOR = ACTIVE_STATES | {"subgoal"}  # the goal waits for these to end
-LANDED_ENOUGH = {"pr_open", "done"}  # until the merge gate exists, an open PR unblocks
+WAITED_FOR = ACTIVE_TASK_STATES | {TaskState.SUBGOAL}  # the goal waits for these to end
 WAIT_FOR_GO_SECONDS = 14 * 24 * 3600
 WAKE_SECONDS = 300  # re-check state now and then even if a message was lost
 
 
-def goal_workflow_id(repo: str, number: int, tag: str = "") -> str:
-    return f"goal:{repo}#{number}" + (f":{tag}" if tag else "")
+@dataclass(frozen=True)
+class GoalStart:
+    """How a goal's run begins: who asked, and what to do first."""
+
+    title: str
+    requested_by: str
+    plan_only: bool = False  # post the plan and wait for `/swarm go`
+    replan: str = ""  # a maintainer's direction for a new plan
+    resume: bool = False  # go on with the tasks there are (a retry), if there are any
+    depth: int = 1  # > 1: a sub-goal, a task too big for one worker
+    parent: str = ""  # a sub-goal's parent goal workflow, told when it ends
+    delivery: str = ""  # the webhook delivery that started it, for its log lines and writes
 
 
 @DBOS.step(name="store.record_goal")
-async def record_goal(
-    installation_id: int, repo: str, number: int, title: str, requested_by: str, workflow_id: str
-) -> None:
+async def record_goal(goal: IssueRef, title: str, requested_by: str, workflow_id: str) -> None:
     store = current().store
-    await store.record_goal(repo, number, installation_id, title, requested_by)
-    await store.change_goal(repo, number, workflow_id=workflow_id)
-
-
-@DBOS.step(name="store.goal_state")
-async def set_goal_state(repo: str, number: int, state: str, note: str = "") -> None:
-    await current().store.change_goal(repo, number, state=state, note=note)
+    await store.record_goal(goal.repo, goal.number, goal.installation_id, title, requested_by)
+    await store.change_goal(goal.repo, goal.number, workflow_id=workflow_id)
 
 
 @DBOS.step(name="store.goal_state_read")
-async def goal_state(repo: str, number: int) -> str:
+async def goal_state(repo: str, number: int) -> GoalState | None:
     goal = await current().store.goal(repo, number)
-    return goal.state if goal else "missing"
+    return goal.state if goal else None
 
 
 @DBOS.step(name="github.repo_config", retries_allowed=True, max_attempts=3)
@@ -119,8 +139,8 @@ async def planner_workflow(
     if left <= 0:
         return why
     text = await goal_text(installation_id, repo, number, feedback)
-    run_name = (DBOS.workflow_id or f"plan-{number}").replace("/", "_").replace(":", "_")
-    return await plan_step(installation_id, repo, number, text, config, left, run_name)
+    name = run_name(DBOS.workflow_id or "")
+    return await plan_step(installation_id, repo, number, text, config, left, name)
 
 
 @DBOS.step(name="github.create_task", retries_allowed=True, max_attempts=3)
@@ -145,7 +165,7 @@ async def create_task(
             key=planned.key,
             title=planned.title,
             depends_on=dependencies,
-            state="planned",
+            state=TaskState.PLANNED,
             branch=branch_name(number, planned.title),
         )
     )
@@ -159,197 +179,195 @@ async def load_tasks(repo: str, goal_number: int) -> list[Task]:
 
 @DBOS.step(name="store.active_in_repo")
 async def active_in_repo(repo: str) -> int:
-    return sum(t.state in ACTIVE_STATES for t in await current().store.tasks_of(repo))
+    return sum(t.state in ACTIVE_TASK_STATES for t in await current().store.tasks_of(repo))
 
 
 @DBOS.workflow(name="goal")
-async def goal_workflow(
-    installation_id: int, repo: str, number: int, title: str, requested_by: str,
-    plan_only: bool, replan: str = "", resume: bool = False, depth: int = 1, parent: str = "",
-) -> str:  # fmt: skip
-    """Plan, create, schedule. `depth` > 1 marks a sub-goal, a task too big for one worker,
-    planned on its own; it reports to its `parent` goal's workflow when it ends."""
-    me = DBOS.workflow_id or goal_workflow_id(repo, number)
+async def goal_workflow(goal: IssueRef, start: GoalStart) -> GoalState:
+    """Plan, create, schedule; a sub-goal reports to its parent's workflow when it ends."""
+    me = DBOS.workflow_id or goal_workflow_id(goal.repo, goal.number)
     try:
-        state = await _run_goal(
-            installation_id, repo, number, title, requested_by, plan_only, replan, resume,
-            depth, me,
-        )  # fmt: skip
+        with bound(delivery=start.delivery):
+            state = await _run_goal(goal, start, me)
     except Exception as exc:  # GitHub down past every retry, a bug: the goal says so
-        log.exception("goal %s#%s failed", repo, number)
-        state = "failed"
-        await set_goal_state(repo, number, state, f"Failed: {exc}. `/swarm retry` to go on.")
-        await steps.refresh_status(installation_id, repo, number)
-    if parent:
-        await finish_subgoal(repo, number, state)
-        await DBOS.send_async(parent, {"kind": "task", "number": number}, GOAL_TOPIC)
+        log.exception("goal %s failed", goal)
+        note = f"Failed: {exc}. `/swarm retry` to go on."
+        state = GoalState.FAILED
+        await move_goal(goal.installation_id, goal.repo, goal.number, state, note)
+    if start.parent:
+        done = state == GoalState.PRS_OPEN
+        await move_task(
+            goal.installation_id, goal.repo, goal.number,
+            TaskState.PR_OPEN if done else TaskState.FAILED,
+            note="" if done else f"its sub-goal ended {state.replace('_', ' ')}",
+        )  # fmt: skip
+        message = GoalMessage("task_ended", goal.number).as_dict()
+        await DBOS.send_async(start.parent, message, GOAL_TOPIC)
     return state
 
 
-@DBOS.step(name="store.finish_subgoal")
-async def finish_subgoal(repo: str, number: int, state: str) -> None:
-    """The parent's task row for a sub-goal follows the sub-goal's outcome."""
-    done = state == "prs_open"
-    await current().store.update_task(
-        repo, number, state="pr_open" if done else "failed",
-        note="" if done else f"its sub-goal ended {state.replace('_', ' ')}",
-    )  # fmt: skip
-
-
-async def _run_goal(
-    installation_id: int, repo: str, number: int, title: str, requested_by: str,
-    plan_only: bool, replan: str, resume: bool, depth: int, me: str,
-) -> str:  # fmt: skip
-    await record_goal(installation_id, repo, number, title, requested_by, me)
+async def _run_goal(goal: IssueRef, start: GoalStart, me: str) -> GoalState:
+    installation_id, repo, number = goal.installation_id, goal.repo, goal.number
+    await record_goal(goal, start.title, start.requested_by, me)
     config = await load_config(installation_id, repo)
     if isinstance(config, str):
         note = f"{config}. Fix `{CONFIG_PATH}` on the default branch, then `/swarm retry`."
-        await set_goal_state(repo, number, "invalid_config", note)
-        await steps.refresh_status(installation_id, repo, number)
-        return "invalid_config"
+        await move_goal(installation_id, repo, number, GoalState.INVALID_CONFIG, note)
+        return GoalState.INVALID_CONFIG
+    # A retry goes on with the tasks there are; with none (the config was invalid, the planner
+    # failed), it plans first.
+    if not (start.resume and await load_tasks(repo, number)):
+        ended = await _plan(goal, config, start)
+        if ended is not None:
+            return ended
+    else:
+        working = await move_goal(installation_id, repo, number, GoalState.WORKING)
+        if working.state != GoalState.WORKING:
+            return working.state
+    return await _schedule(goal, config, me)
 
-    if not resume:
-        created = await _plan(installation_id, repo, number, config, plan_only, replan, depth)
-        if created is not None:
-            return created
-    return await _schedule(installation_id, repo, number, config, me)
 
-
-async def _plan(
-    installation_id: int, repo: str, number: int, config: RepoConfig, plan_only: bool,
-    feedback: str, depth: int,
-) -> str | None:  # fmt: skip
+async def _plan(goal: IssueRef, config: RepoConfig, start: GoalStart) -> GoalState | None:
     """Plan and create the tasks; a final state when the goal ends here, else None."""
-    await set_goal_state(repo, number, "planning")
-    await steps.refresh_status(installation_id, repo, number)
+    installation_id, repo, number = goal.installation_id, goal.repo, goal.number
+    planning = await move_goal(installation_id, repo, number, GoalState.PLANNING)
+    if planning.state != GoalState.PLANNING:  # stopped meanwhile
+        return planning.state
     runtime = current()
     assert runtime.agents is not None
-    planner_id = f"{DBOS.workflow_id}:planner"
+    planner_id = planner_workflow_id(DBOS.workflow_id or "")
     with SetWorkflowID(planner_id), SetEnqueueOptions(queue_partition_key=str(installation_id)):
         handle = await runtime.agents.enqueue_async(
-            planner_workflow, installation_id, repo, number, config, feedback
+            planner_workflow, installation_id, repo, number, config, start.replan
         )
     try:
         result: PlanResult | str = await handle.get_result()
     except Exception as exc:  # a model that cannot be reached, a crash: say so on the goal
-        log.exception("goal %s#%s: the planner failed", repo, number)
+        log.exception("goal %s: the planner failed", goal)
         note = f"The planner failed: {exc}. Fix it, then `/swarm retry`."
-        await set_goal_state(repo, number, "failed", note)
-        await steps.refresh_status(installation_id, repo, number)
-        return "failed"
+        return (await move_goal(installation_id, repo, number, GoalState.FAILED, note)).state
     plan = None if isinstance(result, str) else result.plan
     if plan is None:
         if isinstance(result, str):
-            state, why = "budget_exhausted", result
+            state, why = GoalState.BUDGET_EXHAUSTED, result
         else:
-            state = "budget_exhausted" if result.report.status == "budget_exhausted" else "failed"
+            exhausted = result.report.status == "budget_exhausted"
+            state = GoalState.BUDGET_EXHAUSTED if exhausted else GoalState.FAILED
             why = result.report.reason or "the planner did not hand in a valid plan"
-        await set_goal_state(repo, number, state, f"No plan: {why}. `/swarm retry` to try again.")
-        await steps.refresh_status(installation_id, repo, number)
-        return state
-    if plan_only:
+        note = f"No plan: {why}. `/swarm retry` to try again."
+        return (await move_goal(installation_id, repo, number, state, note)).state
+    if start.plan_only:
         await steps.comment(installation_id, repo, number, "plan", str(number), plan_comment(plan))
-        await set_goal_state(repo, number, "awaiting_go", "The plan is posted: `/swarm go`.")
-        await steps.refresh_status(installation_id, repo, number)
-        if not await _wait_for_go(repo, number):
-            return "stopped"
+        note = "The plan is posted: `/swarm go`."
+        await move_goal(installation_id, repo, number, GoalState.AWAITING_GO, note)
+        if not await _wait_for_go(goal):
+            return GoalState.STOPPED
     numbers: dict[str, int] = {}
     for task in plan.ordered():
         dependencies = [numbers[key] for key in task.depends_on]
         numbers[task.key] = await create_task(installation_id, repo, number, task, dependencies)
-    await set_goal_state(repo, number, "working")
+    working = await move_goal(installation_id, repo, number, GoalState.WORKING)
+    if working.state != GoalState.WORKING:
+        return working.state
     for task in plan.ordered():
-        if task.too_big and depth < config.plan_depth and not task.depends_on:
-            await _start_subgoal(installation_id, repo, numbers[task.key], task.title, depth)
+        if task.too_big and start.depth < config.plan_depth and not task.depends_on:
+            await _start_subgoal(goal.at(numbers[task.key]), task.title, start.depth)
     return None
 
 
-async def _start_subgoal(
-    installation_id: int, repo: str, number: int, title: str, depth: int
-) -> None:
+async def _start_subgoal(task: IssueRef, title: str, depth: int) -> None:
     """A task too big for one worker is planned on its own, one level deeper."""
-    await steps.update_task_state(repo, number, "subgoal", goal_workflow_id(repo, number))
-    with SetWorkflowID(goal_workflow_id(repo, number)):
-        await DBOS.start_workflow_async(
-            goal_workflow, installation_id, repo, number, title, "swarm", False, "", False,
-            depth + 1, DBOS.workflow_id or "",
-        )  # fmt: skip
+    workflow_id = goal_workflow_id(task.repo, task.number)
+    await move_task(
+        task.installation_id, task.repo, task.number, TaskState.SUBGOAL, run=workflow_id
+    )
+    parent = DBOS.workflow_id or ""
+    start = GoalStart(title, "swarm", depth=depth + 1, parent=parent, delivery=parent)
+    with SetWorkflowID(workflow_id):
+        await DBOS.start_workflow_async(goal_workflow, task, start)
 
 
-async def _wait_for_go(repo: str, number: int) -> bool:
+async def _wait_for_go(goal: IssueRef) -> bool:
     await DBOS.set_event_async("waiting", "go")
     while True:
-        message = await DBOS.recv_async(GOAL_TOPIC, timeout_seconds=WAIT_FOR_GO_SECONDS)
-        if message is None or message.get("kind") == "stop":
-            await set_goal_state(repo, number, "stopped", "Stopped before the plan started.")
+        data = await DBOS.recv_async(GOAL_TOPIC, timeout_seconds=WAIT_FOR_GO_SECONDS)
+        message = GoalMessage.of(data)
+        if message is None or message.kind == "stop":
+            note = "Stopped before the plan started."
+            await move_goal(goal.installation_id, goal.repo, goal.number, GoalState.STOPPED, note)
             await DBOS.set_event_async("waiting", "")
             return False
-        if message.get("kind") == "go":
+        if message.kind == "go":
             await DBOS.set_event_async("waiting", "")
             return True
 
 
-async def _schedule(
-    installation_id: int, repo: str, number: int, config: RepoConfig, me: str
-) -> str:
+def ready_tasks(tasks: list[Task]) -> list[Task]:
+    """Planned tasks whose every dependency has its pull request open (or has landed)."""
+    states = {t.number: t.state for t in tasks}
+    return [
+        t for t in tasks
+        if t.state == TaskState.PLANNED
+        and all(states.get(d) in UNBLOCKING_TASK_STATES for d in t.depends_on)
+    ]  # fmt: skip
+
+
+def outcome(tasks: list[Task]) -> tuple[GoalState, str]:
+    """Where a goal with nothing left to run stands, and what to tell people."""
+    waiting = [f"#{t.number} ({t.state})" for t in tasks if t.state not in UNBLOCKING_TASK_STATES]
+    if not tasks:
+        return GoalState.INCOMPLETE, "No task was created. `/swarm replan` to plan again."
+    if not waiting:
+        return GoalState.PRS_OPEN, "Every task has its pull request."
+    if any(t.state == TaskState.BUDGET_EXHAUSTED for t in tasks):
+        return GoalState.BUDGET_EXHAUSTED, ""
+    return GoalState.INCOMPLETE, f"Not done: {', '.join(waiting)}. `/swarm retry` to go on."
+
+
+def _spent(why: str) -> str:
+    return f"Stopped: {why}. Raise it in `{CONFIG_PATH}`, then `/swarm retry`."
+
+
+async def _schedule(goal: IssueRef, config: RepoConfig, me: str) -> GoalState:
     """Queue every ready task within the limits; wake on each task's end; stop when none is left."""
+    installation_id, repo, number = goal.installation_id, goal.repo, goal.number
     while True:
-        if await goal_state(repo, number) == "stopped":
-            await steps.refresh_status(installation_id, repo, number)
-            return "stopped"
+        if await goal_state(repo, number) == GoalState.STOPPED:
+            return GoalState.STOPPED
         tasks = await load_tasks(repo, number)
-        states = {t.number: t.state for t in tasks}
-        ready = [
-            t for t in tasks
-            if t.state == "planned" and all(states.get(d) in LANDED_ENOUGH for d in t.depends_on)
-        ]  # fmt: skip
+        ready = ready_tasks(tasks)
         active = [t for t in tasks if t.state in WAITED_FOR]
         if ready:
             left, why = await budget_check(repo, number, config.budgets)
             if left <= 0:
-                await set_goal_state(
-                    repo, number, "budget_exhausted",
-                    f"Stopped: {why}. Raise it in `{CONFIG_PATH}`, then `/swarm retry`.",
-                )  # fmt: skip
-                await steps.refresh_status(installation_id, repo, number)
-                return "budget_exhausted"
+                state = GoalState.BUDGET_EXHAUSTED
+                note = _spent(why)
+                return (await move_goal(installation_id, repo, number, state, note)).state
             slots = config.max_agents - await active_in_repo(repo)
             for task in ready[: max(0, slots)]:
                 # A retried goal's runs carry its tag, so they are new runs, not the old ones.
                 tag = me.removeprefix(goal_workflow_id(repo, number)).lstrip(":")
                 run = task_workflow_id(repo, task.number, tag)
-                await steps.update_task_state(repo, task.number, "queued", run)
-                await enqueue_task(installation_id, repo, task.number, me, config, run)
-            active += ready[: max(0, slots)]
-        await steps.refresh_status(installation_id, repo, number)
+                queued = await move_task(
+                    installation_id, repo, task.number, TaskState.QUEUED, run=run
+                )
+                if queued.state == TaskState.QUEUED:
+                    await enqueue_task(installation_id, repo, task.number, me, config, run)
+                    active.append(task)
         if not active and not ready:
             break
         await DBOS.recv_async(GOAL_TOPIC, timeout_seconds=WAKE_SECONDS)
 
-    tasks = await load_tasks(repo, number)
-    waiting = [f"#{t.number} ({t.state})" for t in tasks if t.state not in LANDED_ENOUGH]
-    if not waiting:
-        state, note = "prs_open", "Every task has its pull request."
-    elif any(t.state == "budget_exhausted" for t in tasks):
+    state, note = outcome(await load_tasks(repo, number))
+    if state == GoalState.BUDGET_EXHAUSTED:
         _, why = await budget_check(repo, number, config.budgets)
-        why = why or "an agent spent its share of the budget"
-        state = "budget_exhausted"
-        note = f"Stopped: {why}. Raise it in `{CONFIG_PATH}`, then `/swarm retry`."
-    else:
-        state, note = "incomplete", f"Not done: {', '.join(waiting)}. `/swarm retry` to go on."
-    await set_goal_state(repo, number, state, note)
-    await steps.refresh_status(installation_id, repo, number)
-    return state
+        note = _spent(why or "an agent spent its share of the budget")
+    return (await move_goal(installation_id, repo, number, state, note)).state
 
 
-async def start_goal(
-    *, installation_id: int, repo: str, number: int, title: str, requested_by: str,
-    plan_only: bool, tag: str = "", replan: str = "", resume: bool = False,
-) -> str:  # fmt: skip
-    workflow_id = goal_workflow_id(repo, number, tag)
+async def start_goal(goal: IssueRef, start: GoalStart, tag: str = "") -> str:
+    """Start (or join, for the same tag) the goal's run; returns its workflow id."""
+    workflow_id = goal_workflow_id(goal.repo, goal.number, tag)
     with SetWorkflowID(workflow_id):
-        await DBOS.start_workflow_async(
-            goal_workflow, installation_id, repo, number, title, requested_by, plan_only,
-            replan, resume,
-        )  # fmt: skip
+        await DBOS.start_workflow_async(goal_workflow, goal, start)
     return workflow_id

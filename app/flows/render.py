@@ -6,22 +6,27 @@ Pure functions: easy to read, easy to test.
 
 from __future__ import annotations
 
+from app.domain.records import Goal, Task
+from app.domain.states import TaskState
 from app.github.ops import marker
 from app.roles.plan import Plan, PlanTask
-from app.store import Goal, Task
 
-STATE_ICONS = {
-    "planned": "⏳ planned",
-    "queued": "🕒 queued",
-    "working": "🛠️ working",
-    "pr_open": "🔎 pull request open",
-    "subgoal": "🧩 planned as a sub-goal",
-    "done": "✅ done",
-    "failed": "❌ failed",
-    "stopped": "⏹️ stopped",
-    "budget_exhausted": "💸 budget spent",
-    "blocked": "🚧 blocked",
+STATE_ICONS: dict[TaskState, str] = {
+    TaskState.PLANNED: "⏳ planned",
+    TaskState.QUEUED: "🕒 queued",
+    TaskState.WORKING: "🛠️ working",
+    TaskState.PR_OPEN: "🔎 pull request open",
+    TaskState.SUBGOAL: "🧩 planned as a sub-goal",
+    TaskState.DONE: "✅ done",
+    TaskState.FAILED: "❌ failed",
+    TaskState.STOPPED: "⏹️ stopped",
+    TaskState.BUDGET_EXHAUSTED: "💸 budget spent",
+    TaskState.BLOCKED: "🚧 blocked",
 }
+# States whose note (why) is shown beside them.
+EXPLAINED = frozenset(
+    {TaskState.FAILED, TaskState.BLOCKED, TaskState.BUDGET_EXHAUSTED, TaskState.STOPPED}
+)
 
 
 def task_marker_key(goal_number: int, key: str) -> str:
@@ -75,7 +80,7 @@ def status_comment(goal: Goal, tasks: list[Task], notes: list[str] | None = None
         ]
         for task in tasks:
             state = STATE_ICONS.get(task.state, task.state)
-            if task.note and task.state in {"failed", "blocked", "budget_exhausted", "stopped"}:
+            if task.note and task.state in EXPLAINED:
                 state += f": {task.note}"
             pr = f"#{task.pr_number}" if task.pr_number else "—"
             lines.append(

@@ -109,14 +109,6 @@ async def quote_for_agents(repo: str, goal_number: int, source: str, kind: str, 
     return framed
 
 
-@DBOS.step(name="store.task_state")
-async def update_task_state(repo: str, number: int, state: str, run: str = "") -> None:
-    values: dict[str, str] = {"state": state}
-    if run:
-        values["run"] = run
-    await current().store.update_task(repo, number, **values)
-
-
 @DBOS.step(name="github.app_identity")
 async def app_identity() -> str:
     """The App's slug (mentions are `@slug`; its bot is `slug[bot]`)."""
@@ -151,6 +143,6 @@ async def record_check(repo: str, head_sha: str, verdict: str) -> list[int]:
     goals = []
     for task in await store.tasks_of(repo):
         if task.head_sha == head_sha:
-            await store.update_task(repo, task.number, ci=verdict)
+            await store.change_task(repo, task.number, ci=verdict)
             goals.append(task.goal_number)
     return sorted(set(goals))

@@ -13,9 +13,13 @@ from typing import Any
 
 from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
+from app.agent.names import agent_name
+from app.domain.addresses import GOAL_TOPIC, GoalMessage, run_name
+from app.domain.states import TaskState
 from app.flows import steps
 from app.flows.budget import budget_check
 from app.flows.render import pr_body
+from app.flows.transitions import move_task
 from app.flows.work import RunReport
 from app.github import ops
 from app.github.ops import PullRequestRef, RepoRef
@@ -26,13 +30,8 @@ from app.workspace.worktree import Identity
 
 log = logging.getLogger(__name__)
 
-GOAL_TOPIC = "goal"
 # What a run that pushed nothing leaves the task as, by the agent's outcome.
-UNPUSHED_STATE = {"cancelled": "stopped", "budget_exhausted": "budget_exhausted"}
-
-
-def task_workflow_id(repo: str, number: int, tag: str = "") -> str:
-    return f"task:{repo}#{number}" + (f":{tag}" if tag else "")
+UNPUSHED_STATE = {"cancelled": TaskState.STOPPED, "budget_exhausted": TaskState.BUDGET_EXHAUSTED}
 
 
 @DBOS.step(name="github.task_text")
@@ -100,62 +99,49 @@ async def open_pull_request(installation_id: int, task: Task, report: RunReport)
     )
 
 
-@DBOS.step(name="store.task_update")
-async def update_task(repo: str, number: int, values: dict[str, Any]) -> None:
-    await current().store.update_task(repo, number, **values)
-
-
-@DBOS.step(name="store.task_usage")
-async def add_usage(repo: str, number: int, tokens: int, cost_usd: float) -> None:
-    await current().store.add_task_usage(repo, number, tokens, cost_usd)
-
-
 @DBOS.workflow(name="task")
 async def task_workflow(
     installation_id: int, repo: str, number: int, goal_workflow: str, config: RepoConfig,
     instructions: str = "", requested_by: str = "",
-) -> str:  # fmt: skip
+) -> TaskState:  # fmt: skip
     """Run a worker for the task (with `instructions` for a follow-up) and open its PR."""
     task = await steps.load_task(repo, number)
+
+    async def end(state: TaskState, **values: Any) -> TaskState:
+        moved = await move_task(installation_id, repo, number, state, **values)
+        if goal_workflow:
+            message = GoalMessage("task_ended", number).as_dict()
+            await DBOS.send_async(goal_workflow, message, GOAL_TOPIC)
+        return moved.state
+
     left, why = await budget_check(repo, task.goal_number, config.budgets)
     if left <= 0:
-        await update_task(repo, number, {"state": "budget_exhausted", "note": why})
-        return await _finish(installation_id, task, goal_workflow, "budget_exhausted")
-    await update_task(repo, number, {"state": "working", "note": ""})
-    await steps.refresh_status(installation_id, repo, task.goal_number)
+        return await end(TaskState.BUDGET_EXHAUSTED, note=why)
+    name = agent_name(f"{repo}#{number}", "worker")  # the same name the run will use
+    started = await move_task(installation_id, repo, number, TaskState.WORKING, note="", agent=name)
+    if started.state != TaskState.WORKING:  # stopped while it waited in the queue
+        return await end(started.state)
     text = await task_text(installation_id, task, instructions, requested_by)
-    run_name = (DBOS.workflow_id or f"task-{number}").replace("/", "_").replace(":", "_")
     try:
-        report = await work(installation_id, task, text, config, left, run_name)
+        report = await work(
+            installation_id, task, text, config, left, run_name(DBOS.workflow_id or "")
+        )
     except Exception as exc:  # recorded by DBOS: a replay takes this same path
         log.exception("task %s#%s: the worker failed", repo, number)
-        await update_task(repo, number, {"state": "failed", "note": f"worker error: {exc}"})
-        return await _finish(installation_id, task, goal_workflow, "failed")
-    await add_usage(repo, number, report.tokens, report.cost_usd)
+        return await end(TaskState.FAILED, note=f"worker error: {exc}")
     values: dict[str, Any] = {"agent": report.agent, "note": report.note()}
     if report.pushed:
         try:
             pr = await open_pull_request(installation_id, task, report)
         except Exception as exc:  # the branch is pushed: a retry opens the pull request
-            await update_task(repo, number, {"state": "failed", "note": f"no pull request: {exc}"})
-            return await _finish(installation_id, task, goal_workflow, "failed")
-        state = "pr_open"
+            return await end(TaskState.FAILED, note=f"no pull request: {exc}")
         values.update(pr_number=pr.number, head_sha=pr.head_sha)
         if pr.head_sha != task.head_sha:
             values["ci"] = ""  # a new head: its checks are still to come
-    elif task.pr_number:
-        state = "pr_open"  # a follow-up that changed nothing leaves the PR as it was
-    else:
-        state = UNPUSHED_STATE.get(report.status, "failed")
-    await update_task(repo, number, {**values, "state": state})
-    return await _finish(installation_id, task, goal_workflow, state)
-
-
-async def _finish(installation_id: int, task: Task, goal_workflow: str, state: str) -> str:
-    await steps.refresh_status(installation_id, task.repo, task.goal_number)
-    if goal_workflow:
-        await DBOS.send_async(goal_workflow, {"kind": "task", "number": task.number}, GOAL_TOPIC)
-    return state
+        return await end(TaskState.PR_OPEN, **values)
+    if task.pr_number:  # a follow-up that changed nothing leaves the PR as it was
+        return await end(TaskState.PR_OPEN, **values)
+    return await end(UNPUSHED_STATE.get(report.status, TaskState.FAILED), **values)
 
 
 async def enqueue_task(

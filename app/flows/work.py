@@ -21,6 +21,7 @@ from app.agent.prompts import task_message
 from app.agent.tools import WorkspaceTools
 from app.agent.transcript import load_transcript
 from app.credentials import SecretScanner, own_secrets, pem_lines
+from app.domain.addresses import goal_inbox, task_inbox
 from app.github import ops
 from app.github.client import GitHubApp
 from app.github.ops import RepoRef
@@ -29,6 +30,7 @@ from app.roles.plan import Plan, PlanningTools, plan_from_text
 from app.roles.session import SessionResult, StoreInbox, run_session
 from app.runtime import Runtime
 from app.sandbox.factory import make_sandbox
+from app.store import Store
 from app.workspace.git import GitError
 from app.workspace.snapshot import Snapshot
 from app.workspace.worktree import Identity, Mirror, Worktree
@@ -128,6 +130,23 @@ def scanner_for(runtime: Runtime, token: str) -> SecretScanner:
     return SecretScanner(known)
 
 
+class Spend:
+    """A run's tokens and dollars, written to the task's row as they are spent (after every
+    step), so a running worker's spend is live and a crash loses none of it."""
+
+    def __init__(self, store: Store, repo: str, number: int) -> None:
+        self.store, self.repo, self.number = store, repo, number
+        self.tokens, self.cost_usd = 0, 0.0  # written so far
+
+    async def up_to(self, tokens: int, cost_usd: float) -> None:
+        """Record what was spent since the last call, given the run's totals."""
+        more_tokens, more_cost = tokens - self.tokens, cost_usd - self.cost_usd
+        if more_tokens <= 0 and more_cost <= 0:
+            return
+        await self.store.add_task_usage(self.repo, self.number, more_tokens, more_cost)
+        self.tokens, self.cost_usd = tokens, cost_usd
+
+
 class Saver:
     """The worker's supervisor: a checkpoint commit between steps when one is due, and a look
     at the work before the agent may finish. Both refuse credentials and say what is left out;
@@ -136,9 +155,10 @@ class Saver:
     def __init__(
         self, ws: Workspace, author: Identity, protected: list[str], scanner: SecretScanner,
         every_s: float, clock: Callable[[], float] = time.monotonic,
+        spend: Spend | None = None,
     ) -> None:  # fmt: skip
         self.ws, self.author, self.protected, self.scanner = ws, author, protected, scanner
-        self.every_s, self.clock = every_s, clock
+        self.every_s, self.clock, self.spend = every_s, clock, spend
         self.pushed = ws.remote_sha  # the branch on GitHub now
         self.saved_tree = ""  # the tree of the last checkpoint pushed
         self.last = clock()
@@ -148,6 +168,10 @@ class Saver:
         return await self.ws.tree.snapshot(self.ws.start_sha, self.protected, self.scanner)
 
     async def after_step(self, agent: Agent) -> str | None:
+        if self.spend is not None:
+            await self.spend.up_to(
+                agent.usage.input_tokens + agent.usage.output_tokens, agent.cost_usd
+            )
         if self.clock() - self.last < self.every_s:
             return None
         self.last = self.clock()
@@ -199,6 +223,16 @@ def _credentials_note(snap: Snapshot, what: str) -> str:
     )
 
 
+def with_test_command(task_text: str, test_command: str | None) -> str:
+    """The task, and how the repository's maintainers run its tests (`.github/swarm.yml`)."""
+    if not test_command:
+        return task_text
+    return (
+        f"{task_text}\n\n## Tests\nThis repository's tests run with `{test_command}` "
+        "(from its `.github/swarm.yml`): run it before you finish, and leave it passing."
+    )
+
+
 async def run_worker(
     runtime: Runtime,
     *,
@@ -214,14 +248,17 @@ async def run_worker(
     run_name: str,
 ) -> RunReport:
     """Run a worker on the task's branch and push what it made as one commit."""
+    task_text = with_test_command(task_text, config.test_command)
     ws = await open_workspace(runtime, installation_id, repo, f"{number}", branch)
     name = agent_name(f"{repo}#{number}", "worker")
     transcript = transcript_path(runtime, repo, run_name)
     resume = await resume_summary(ws, transcript)
     protected = config.protected_paths
+    spend = Spend(runtime.store, repo, number)
     saver = Saver(
-        ws, author, protected, scanner_for(runtime, ws.token), runtime.settings.checkpoint_seconds
-    )
+        ws, author, protected, scanner_for(runtime, ws.token),
+        runtime.settings.checkpoint_seconds, spend=spend,
+    )  # fmt: skip
     if config.worker_command:
         report = await _run_external(runtime, ws, name, task_text, config, resume)
     else:
@@ -232,7 +269,7 @@ async def run_worker(
             task=task_text,
             model=config.models.worker or runtime.settings.worker_model,
             transcript_path=transcript,
-            inbox=StoreInbox(runtime.store, f"task:{repo}#{number}"),
+            inbox=StoreInbox(runtime.store, task_inbox(repo, number)),
             limits=config.agent,
             token_budget=token_budget,
             protected=protected,
@@ -241,6 +278,7 @@ async def run_worker(
             supervisor=saver,
         )
         report = _report(result)
+    await spend.up_to(report.tokens, report.cost_usd)
     return await _commit_and_push(ws, saver, report, title, name)
 
 
@@ -351,7 +389,7 @@ async def run_planner(
         task=goal_text,
         model=config.models.planner or runtime.settings.planner_model,
         transcript_path=transcript_path(runtime, repo, run_name),
-        inbox=StoreInbox(runtime.store, f"goal:{repo}#{number}"),
+        inbox=StoreInbox(runtime.store, goal_inbox(repo, number)),
         limits=config.agent,
         token_budget=token_budget,
         protected=config.protected_paths,

@@ -8,10 +8,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import httpx
 from githubkit import AppAuthStrategy, GitHub
 from githubkit.cache.mem_cache import MemCacheStrategy
 
+from app.context import HEADER, header_value
+
 USER_AGENT = "swarm-github-app"
+
+
+async def _tag_write(request: httpx.Request) -> None:
+    """Every write names the run that made it, so GitHub's side can be traced back."""
+    if request.method != "GET":
+        request.headers[HEADER] = header_value()
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,7 @@ class GitHubApp:
             # No HTTP caching: "does it exist already?" reads must see GitHub's state now, or a
             # replay could create the twin that the read was there to prevent.
             http_cache=False,
+            async_event_hooks={"request": [_tag_write]},
         )
         self._installations: dict[int, GitHub] = {}
         self._identity: AppIdentity | None = None

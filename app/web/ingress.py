@@ -15,9 +15,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from app import metrics
+from app.events.dispatch import handle_delivery
 from app.events.handlers import ROUTER
 from app.events.router import Delivery
-from app.flows.delivery import handle_delivery
 from app.runtime import current
 from app.web.signature import is_valid_signature
 

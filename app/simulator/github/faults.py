@@ -101,6 +101,7 @@ class LoggedRequest:
     actor: str | None
     status: int
     fault: bool
+    run: str = ""  # the client's X-Swarm-Run header: which run of the swarm sent it
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -111,6 +112,7 @@ class LoggedRequest:
             "actor": self.actor,
             "status": self.status,
             "fault": self.fault,
+            "run": self.run,
         }
 
 
@@ -120,11 +122,13 @@ class RequestLog:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(
-        self, method: str, path: str, query: str, actor: str | None, status: int, fault: bool
-    ) -> None:
+        self, method: str, path: str, query: str, actor: str | None, status: int, fault: bool,
+        run: str = "",
+    ) -> None:  # fmt: skip
         with self._lock:
             seq = len(self._entries) + 1
-            self._entries.append(LoggedRequest(seq, method, path, query, actor, status, fault))
+            entry = LoggedRequest(seq, method, path, query, actor, status, fault, run)
+            self._entries.append(entry)
 
     def list(self, since: int = 0) -> list[dict[str, Any]]:
         with self._lock:

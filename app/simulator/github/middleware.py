@@ -19,6 +19,11 @@ from app.simulator.github.util import utcnow
 CONTROL_PREFIX = "/_sim"
 
 
+def _run(scope: Scope) -> str:
+    """The swarm's X-Swarm-Run header, as sent (the simulator's own log of who did what)."""
+    return dict(scope.get("headers", [])).get(b"x-swarm-run", b"").decode("ascii", "replace")
+
+
 def _is_git(path: str) -> bool:
     return ".git/" in path
 
@@ -42,7 +47,7 @@ class GitHubFrontMiddleware:
         if fault is not None:
             actor = self._actor_quietly(scope)
             await self._send_fault(fault, send, actor)
-            sim.requests.add(method, path, query, actor, fault.status, True)
+            sim.requests.add(method, path, query, actor, fault.status, True, _run(scope))
             return
         status: dict[str, int] = {"code": 0}
 
@@ -56,7 +61,8 @@ class GitHubFrontMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-        sim.requests.add(method, path, query, context.get("actor"), status["code"], False)
+        actor = context.get("actor")
+        sim.requests.add(method, path, query, actor, status["code"], False, _run(scope))
 
     def _learn_base_url(self, scope: Scope) -> None:
         headers = dict(scope.get("headers", []))

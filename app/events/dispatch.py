@@ -1,4 +1,6 @@
-"""The workflow behind every webhook delivery: its id is the delivery id.
+"""The workflow behind every webhook delivery (its id is the delivery id), beside the handlers
+it dispatches to. Importing it registers every workflow of the swarm with DBOS (the handlers
+import the flows they start): a process's entry does so before `app.runtime.start`.
 
 The ingress only records it (enqueues this workflow under `X-GitHub-Delivery`), so a
 redelivery of the same id joins the recorded one and runs nothing twice, and a process killed
@@ -16,6 +18,7 @@ from githubkit.webhooks import parse_obj
 from pydantic import ValidationError
 
 from app import metrics
+from app.context import bound
 from app.events.handlers import ROUTER
 from app.events.router import Delivery
 
@@ -31,6 +34,14 @@ def check_schema(event: str, payload: dict[str, Any]) -> str | None:
     except Exception as exc:  # an event githubkit does not know at all
         return f"{type(exc).__name__}: {exc}"
     return None
+
+
+def _target(payload: dict[str, Any]) -> str:
+    """`owner/repo#n` for a delivery about an issue or a pull request, else ""."""
+    repo = (payload.get("repository") or {}).get("full_name")
+    item = payload.get("issue") or payload.get("pull_request") or {}
+    number = item.get("number") if isinstance(item, dict) else None
+    return f"{repo}#{number}" if repo and number else ""
 
 
 @DBOS.workflow(name="delivery")
@@ -53,8 +64,10 @@ async def handle_delivery(event: str, payload: dict[str, Any]) -> list[str]:
     outcomes = []
     started = time.perf_counter()
     try:
-        for handler in handlers:
-            outcomes.append(await handler(delivery))
+        # The delivery rides on every log line and GitHub write of what it starts here.
+        with bound(delivery=delivery.id, target=_target(payload)):
+            for handler in handlers:
+                outcomes.append(await handler(delivery))
     except Exception:
         metrics.HANDLED.labels(event=event, outcome="error").inc()
         raise

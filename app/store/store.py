@@ -1,139 +1,27 @@
 """The swarm's own durable records, beside DBOS's tables in the same database.
 
 DBOS records what ran; these tables record what the swarm knows about GitHub (installations,
-goals and their tasks) and the messages waiting for a running agent. Rows that change carry a
-version and are updated by compare-and-swap: no locks.
+goals and their tasks) and the messages waiting for a running agent. Goal and task rows carry a
+version: every change reads the row, checks the move against `app.domain.states`, and writes
+only if the version is still the one it read (compare-and-swap, retried on fresh state). Many
+processes may write the same row; none holds a lock, and none overwrites another's move.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-metadata = sa.MetaData()
-
-installations = sa.Table(
-    "swarm_installations",
-    metadata,
-    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("account", sa.String(255), nullable=False),
-    sa.Column("active", sa.Boolean, nullable=False, default=True),
-    sa.Column("updated_at", sa.Float, nullable=False),
-)
-
-goals = sa.Table(
-    "swarm_goals",
-    metadata,
-    sa.Column("repo", sa.String(255), primary_key=True),
-    sa.Column("number", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("installation_id", sa.BigInteger, nullable=False),
-    sa.Column("title", sa.Text, nullable=False, default=""),
-    sa.Column("requested_by", sa.String(255), nullable=False),
-    sa.Column("state", sa.String(32), nullable=False),
-    sa.Column("version", sa.Integer, nullable=False, default=1),
-    sa.Column("tokens", sa.BigInteger, nullable=False, default=0),  # planner's own usage
-    sa.Column("cost_usd", sa.Float, nullable=False, default=0.0),
-    sa.Column("note", sa.Text, nullable=False, default=""),  # why it stopped, if it did
-    sa.Column("workflow_id", sa.String(512), nullable=False, default=""),  # the active run
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("updated_at", sa.Float, nullable=False),
-)
-
-tasks = sa.Table(
-    "swarm_tasks",
-    metadata,
-    sa.Column("repo", sa.String(255), primary_key=True),
-    sa.Column("number", sa.Integer, primary_key=True, autoincrement=False),  # the sub-issue
-    sa.Column("goal_number", sa.Integer, nullable=False, index=True),
-    sa.Column("key", sa.String(64), nullable=False),  # the plan's name for it
-    sa.Column("title", sa.Text, nullable=False),
-    sa.Column("depends_on", sa.JSON, nullable=False, default=list),  # issue numbers
-    sa.Column("state", sa.String(32), nullable=False),
-    sa.Column("branch", sa.String(255), nullable=False, default=""),
-    sa.Column("agent", sa.String(255), nullable=False, default=""),
-    sa.Column("pr_number", sa.Integer, nullable=True),
-    sa.Column("head_sha", sa.String(64), nullable=False, default=""),
-    sa.Column("ci", sa.String(32), nullable=False, default=""),  # last check conclusion
-    sa.Column("tokens", sa.BigInteger, nullable=False, default=0),
-    sa.Column("cost_usd", sa.Float, nullable=False, default=0.0),
-    sa.Column("note", sa.Text, nullable=False, default=""),
-    sa.Column("run", sa.String(512), nullable=False, default=""),  # its latest run's workflow id
-    sa.Column("updated_at", sa.Float, nullable=False),
-)
-
-inbox = sa.Table(
-    "swarm_inbox",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("target", sa.String(255), nullable=False, index=True),  # e.g. task:owner/repo#12
-    sa.Column("sender", sa.String(255), nullable=False),
-    sa.Column("kind", sa.String(16), nullable=False, default="message"),  # or "stop"
-    sa.Column("text", sa.Text, nullable=False),
-    sa.Column("created_at", sa.Float, nullable=False),
-    sa.Column("consumed_at", sa.Float, nullable=True),
-)
-
-# What a maintainer should know about a goal beyond its tasks' states (e.g. hidden text that
-# was removed from an issue before any agent read it), keyed so a replay adds nothing twice.
-goal_notes = sa.Table(
-    "swarm_goal_notes",
-    metadata,
-    sa.Column("repo", sa.String(255), primary_key=True),
-    sa.Column("goal_number", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("key", sa.String(255), primary_key=True),
-    sa.Column("text", sa.Text, nullable=False),
-    sa.Column("created_at", sa.Float, nullable=False),
-)
+from app.clock import SYSTEM_CLOCK, Clock
+from app.domain.records import Goal, Task
+from app.domain.states import GoalState, IllegalMove, TaskState, can_move_goal, can_move_task
+from app.store.migrate import migrate
+from app.store.tables import goal_notes, goals, inbox, installations, tasks
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Goal:
-    repo: str
-    number: int
-    installation_id: int
-    title: str
-    requested_by: str
-    state: str
-    version: int
-    tokens: int = 0
-    cost_usd: float = 0.0
-    note: str = ""
-    workflow_id: str = ""
-
-
-# Task states in which an agent is (about to be) at work on the task.
-ACTIVE_STATES = frozenset({"queued", "working"})
-
-
-@dataclass(frozen=True)
-class Task:
-    repo: str
-    number: int
-    goal_number: int
-    key: str
-    title: str
-    depends_on: list[int]
-    state: str
-    branch: str = ""
-    agent: str = ""
-    pr_number: int | None = None
-    head_sha: str = ""
-    ci: str = ""
-    tokens: int = 0
-    cost_usd: float = 0.0
-    note: str = ""
-    run: str = ""
-
-    @property
-    def workflow_id(self) -> str:
-        return f"task:{self.repo}#{self.number}"
 
 
 def _sqlalchemy_url(database_url: str) -> str:
@@ -146,14 +34,16 @@ def _sqlalchemy_url(database_url: str) -> str:
 
 
 class Store:
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, clock: Clock = SYSTEM_CLOCK) -> None:
         url = _sqlalchemy_url(database_url)
         kwargs: dict[str, Any] = {}
         if url.startswith("sqlite"):
             kwargs["connect_args"] = {"timeout": 30}
         self.engine = sa.create_engine(url, pool_pre_ping=True, **kwargs)
+        self.clock = clock
 
-    def create_tables(self) -> None:
+    def migrate(self) -> str:
+        """Bring the database to this release's schema; returns its revision."""
         if self.engine.dialect.name == "postgresql":
             self._create_database_if_missing()
         if self.engine.dialect.name == "sqlite":
@@ -161,7 +51,7 @@ class Store:
             # too: readers stop blocking the writer, and a commit is one append, not a journal.
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA journal_mode=WAL")
-        metadata.create_all(self.engine)
+        return migrate(self.engine)
 
     def _create_database_if_missing(self) -> None:
         """A fresh PostgreSQL database for a new deployment, as DBOS would make it."""
@@ -194,9 +84,11 @@ class Store:
     async def ping(self) -> None:
         await self._run(lambda conn: conn.execute(sa.text("SELECT 1")).scalar())
 
+    # Installations
+
     async def record_installation(self, installation_id: int, account: str, active: bool) -> None:
         def upsert(conn: sa.Connection) -> None:
-            values = {"account": account, "active": active, "updated_at": time.time()}
+            values = {"account": account, "active": active, "updated_at": self.clock.now()}
             updated = conn.execute(
                 installations.update().where(installations.c.id == installation_id).values(values)
             ).rowcount
@@ -214,42 +106,30 @@ class Store:
 
         return await self._run(get)
 
+    # Goals
+
     async def record_goal(
         self, repo: str, number: int, installation_id: int, title: str, requested_by: str
     ) -> Goal:
         """Record the goal once; a second call returns the existing record unchanged."""
 
         def insert_or_get(conn: sa.Connection) -> Goal:
-            now = time.time()
-            existing = conn.execute(
-                goals.select().where(goals.c.repo == repo, goals.c.number == number)
-            ).first()
-            if existing is None:
+            where = (goals.c.repo == repo, goals.c.number == number)
+            if conn.execute(goals.select().where(*where)).first() is None:
+                now = self.clock.now()
                 try:
                     with conn.begin_nested():
                         conn.execute(
                             goals.insert().values(
-                                repo=repo,
-                                number=number,
-                                installation_id=installation_id,
-                                title=title,
-                                requested_by=requested_by,
-                                state="requested",
-                                version=1,
-                                tokens=0,
-                                cost_usd=0.0,
-                                note="",
-                                workflow_id="",
-                                created_at=now,
-                                updated_at=now,
+                                repo=repo, number=number, installation_id=installation_id,
+                                title=title, requested_by=requested_by,
+                                state=GoalState.REQUESTED, version=1, tokens=0, cost_usd=0.0,
+                                note="", workflow_id="", created_at=now, updated_at=now,
                             )
-                        )
+                        )  # fmt: skip
                 except sa.exc.IntegrityError:
                     pass  # recorded concurrently by another process: read theirs
-                existing = conn.execute(
-                    goals.select().where(goals.c.repo == repo, goals.c.number == number)
-                ).one()
-            return _goal(existing)
+            return _goal(conn.execute(goals.select().where(*where)).one())
 
         return await self._run(insert_or_get)
 
@@ -262,28 +142,6 @@ class Store:
 
         return await self._run(get)
 
-    async def update_goal(self, goal: Goal, **values: Any) -> Goal | None:
-        """Compare-and-swap on the version: None when someone changed the goal meanwhile."""
-
-        def swap(conn: sa.Connection) -> Goal | None:
-            updated = conn.execute(
-                goals.update()
-                .where(
-                    goals.c.repo == goal.repo,
-                    goals.c.number == goal.number,
-                    goals.c.version == goal.version,
-                )
-                .values(**values, version=goal.version + 1, updated_at=time.time())
-            ).rowcount
-            if not updated:
-                return None
-            row = conn.execute(
-                goals.select().where(goals.c.repo == goal.repo, goals.c.number == goal.number)
-            ).one()
-            return _goal(row)
-
-        return await self._run(swap)
-
     async def goals(self) -> list[Goal]:
         def all_goals(conn: sa.Connection) -> list[Goal]:
             rows = conn.execute(goals.select().order_by(goals.c.created_at)).all()
@@ -291,15 +149,23 @@ class Store:
 
         return await self._run(all_goals)
 
+    async def move_goal(self, repo: str, number: int, state: GoalState, **values: Any) -> Goal:
+        """Move the goal to `state` (with other fields); IllegalMove if it cannot go there now."""
+        return await self._swap_goal(repo, number, {**values, "state": state})
+
     async def change_goal(self, repo: str, number: int, **values: Any) -> Goal:
-        """Set fields of the goal, retrying the compare-and-swap on fresh state."""
-        while True:
-            goal = await self.goal(repo, number)
-            if goal is None:
-                raise KeyError(f"no goal {repo}#{number}")
-            changed = await self.update_goal(goal, **values)
-            if changed is not None:
-                return changed
+        """Set fields of the goal other than its state."""
+        assert "state" not in values, "a change of state is a move: move_goal"
+        return await self._swap_goal(repo, number, values)
+
+    async def _swap_goal(self, repo: str, number: int, values: dict[str, Any]) -> Goal:
+        where = (goals.c.repo == repo, goals.c.number == number)
+
+        def check(row: sa.Row[Any]) -> None:
+            if "state" in values and not can_move_goal(GoalState(row.state), values["state"]):
+                raise IllegalMove(f"goal {repo}#{number}", row.state, values["state"])
+
+        return _goal(await self._swap(goals, where, check, values))
 
     async def add_goal_usage(self, repo: str, number: int, tokens: int, cost_usd: float) -> None:
         def add(conn: sa.Connection) -> None:
@@ -311,27 +177,71 @@ class Store:
 
         await self._run(add)
 
+    # Tasks
+
     async def upsert_task(self, task: Task) -> Task:
         """Record a planned task once; an existing row (a replay) is returned unchanged."""
 
         def insert_or_get(conn: sa.Connection) -> Task:
             where = (tasks.c.repo == task.repo, tasks.c.number == task.number)
-            row = conn.execute(tasks.select().where(*where)).first()
-            if row is None:
-                values = {k: v for k, v in task.__dict__.items()}
-                conn.execute(tasks.insert().values(**values, updated_at=time.time()))
-                row = conn.execute(tasks.select().where(*where)).one()
-            return _task(row)
+            if conn.execute(tasks.select().where(*where)).first() is None:
+                values = {k: v for k, v in task.__dict__.items() if k != "version"}
+                try:
+                    with conn.begin_nested():
+                        conn.execute(
+                            tasks.insert().values(**values, version=1, updated_at=self.clock.now())
+                        )
+                except sa.exc.IntegrityError:
+                    pass  # recorded concurrently by another process: read theirs
+            return _task(conn.execute(tasks.select().where(*where)).one())
 
         return await self._run(insert_or_get)
 
-    async def update_task(self, repo: str, number: int, **values: Any) -> Task:
-        def update(conn: sa.Connection) -> Task:
-            where = (tasks.c.repo == repo, tasks.c.number == number)
-            conn.execute(tasks.update().where(*where).values(**values, updated_at=time.time()))
-            return _task(conn.execute(tasks.select().where(*where)).one())
+    async def move_task(self, repo: str, number: int, state: TaskState, **values: Any) -> Task:
+        """Move the task to `state` (with other fields); IllegalMove if it cannot go there now."""
+        return await self._swap_task(repo, number, {**values, "state": state})
 
-        return await self._run(update)
+    async def change_task(self, repo: str, number: int, **values: Any) -> Task:
+        """Set fields of the task other than its state."""
+        assert "state" not in values, "a change of state is a move: move_task"
+        return await self._swap_task(repo, number, values)
+
+    async def _swap_task(self, repo: str, number: int, values: dict[str, Any]) -> Task:
+        where = (tasks.c.repo == repo, tasks.c.number == number)
+
+        def check(row: sa.Row[Any]) -> None:
+            if "state" in values and not can_move_task(TaskState(row.state), values["state"]):
+                raise IllegalMove(f"task {repo}#{number}", row.state, values["state"])
+
+        return _task(await self._swap(tasks, where, check, values))
+
+    async def _swap(
+        self,
+        table: sa.Table,
+        where: tuple[sa.ColumnElement[bool], ...],
+        check: Callable[[sa.Row[Any]], None],
+        values: dict[str, Any],
+    ) -> sa.Row[Any]:
+        """Read, check, write if the version is unchanged; on a lost race, again on fresh state.
+
+        Each attempt is its own short transaction, so no lock is held across the check."""
+
+        def attempt(conn: sa.Connection) -> sa.Row[Any] | None:
+            row = conn.execute(table.select().where(*where)).first()
+            if row is None:
+                raise KeyError(f"no row in {table.name} where {where}")
+            check(row)
+            changed = conn.execute(
+                table.update()
+                .where(*where, table.c.version == row.version)
+                .values(**values, version=row.version + 1, updated_at=self.clock.now())
+            ).rowcount
+            return conn.execute(table.select().where(*where)).one() if changed else None
+
+        while True:
+            row = await self._run(attempt)
+            if row is not None:
+                return row
 
     async def add_task_usage(self, repo: str, number: int, tokens: int, cost_usd: float) -> None:
         def add(conn: sa.Connection) -> None:
@@ -374,21 +284,20 @@ class Store:
         """Tokens and dollars spent on the repository so far (planners and workers)."""
 
         def total(conn: sa.Connection) -> tuple[int, float]:
-            t = conn.execute(
-                sa.select(
-                    sa.func.coalesce(sa.func.sum(tasks.c.tokens), 0),
-                    sa.func.coalesce(sa.func.sum(tasks.c.cost_usd), 0.0),
-                ).where(tasks.c.repo == repo)
-            ).one()
-            g = conn.execute(
-                sa.select(
-                    sa.func.coalesce(sa.func.sum(goals.c.tokens), 0),
-                    sa.func.coalesce(sa.func.sum(goals.c.cost_usd), 0.0),
-                ).where(goals.c.repo == repo)
-            ).one()
-            return int(t[0]) + int(g[0]), float(t[1]) + float(g[1])
+            spent = [
+                conn.execute(
+                    sa.select(
+                        sa.func.coalesce(sa.func.sum(table.c.tokens), 0),
+                        sa.func.coalesce(sa.func.sum(table.c.cost_usd), 0.0),
+                    ).where(table.c.repo == repo)
+                ).one()
+                for table in (tasks, goals)
+            ]
+            return sum(int(s[0]) for s in spent), sum(float(s[1]) for s in spent)
 
         return await self._run(total)
+
+    # Notes on goals
 
     async def add_goal_note(self, repo: str, goal_number: int, key: str, text: str) -> None:
         """Record a note once per key; the same key again changes nothing."""
@@ -406,7 +315,7 @@ class Store:
                     conn.execute(
                         goal_notes.insert().values(
                             repo=repo, goal_number=goal_number, key=key, text=text,
-                            created_at=time.time(),
+                            created_at=self.clock.now(),
                         )
                     )  # fmt: skip
             except sa.exc.IntegrityError:
@@ -425,13 +334,16 @@ class Store:
 
         return await self._run(select)
 
+    # Inboxes
+
     async def post_message(self, target: str, sender: str, text: str, kind: str = "message") -> int:
         def insert(conn: sa.Connection) -> int:
             result = conn.execute(
                 inbox.insert().values(
-                    target=target, sender=sender, kind=kind, text=text, created_at=time.time()
+                    target=target, sender=sender, kind=kind, text=text,
+                    created_at=self.clock.now(),
                 )
-            )
+            )  # fmt: skip
             return int(result.inserted_primary_key[0])  # type: ignore[index]
 
         return await self._run(insert)
@@ -451,7 +363,7 @@ class Store:
                 claimed = conn.execute(
                     inbox.update()
                     .where(inbox.c.id == row.id, inbox.c.consumed_at.is_(None))
-                    .values(consumed_at=time.time())
+                    .values(consumed_at=self.clock.now())
                 ).rowcount
                 if claimed:
                     taken.append((row.sender, row.kind, row.text))
@@ -468,7 +380,7 @@ def _goal(row: sa.Row[Any]) -> Goal:
         installation_id=m["installation_id"],
         title=m["title"],
         requested_by=m["requested_by"],
-        state=m["state"],
+        state=GoalState(m["state"]),
         version=m["version"],
         tokens=m["tokens"] or 0,
         cost_usd=m["cost_usd"] or 0.0,
@@ -479,4 +391,5 @@ def _goal(row: sa.Row[Any]) -> Goal:
 
 def _task(row: sa.Row[Any]) -> Task:
     m = row._mapping
-    return Task(**{name: m[name] for name in Task.__dataclass_fields__})
+    fields = {name: m[name] for name in Task.__dataclass_fields__}
+    return Task(**{**fields, "state": TaskState(m["state"])})

@@ -1,0 +1,52 @@
+"""What the swarm knows of a goal and of its tasks: the rows, as frozen records.
+
+Each carries the version of its row: a change is written only if the row is still at that
+version (compare-and-swap), so two writers never silently overwrite each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.domain.addresses import task_workflow_id
+from app.domain.states import GoalState, TaskState
+
+
+@dataclass(frozen=True)
+class Goal:
+    repo: str
+    number: int
+    installation_id: int
+    title: str
+    requested_by: str
+    state: GoalState
+    version: int
+    tokens: int = 0  # the planner's own usage
+    cost_usd: float = 0.0
+    note: str = ""  # why it is where it is, for people
+    workflow_id: str = ""  # its active run
+
+
+@dataclass(frozen=True)
+class Task:
+    repo: str
+    number: int  # its sub-issue
+    goal_number: int
+    key: str  # the plan's name for it
+    title: str
+    depends_on: list[int] = field(default_factory=list)  # issue numbers
+    state: TaskState = TaskState.PLANNED
+    branch: str = ""
+    agent: str = ""
+    pr_number: int | None = None
+    head_sha: str = ""
+    ci: str = ""  # the last check's verdict on its head
+    tokens: int = 0
+    cost_usd: float = 0.0
+    note: str = ""
+    run: str = ""  # its latest run's workflow id
+    version: int = 0
+
+    @property
+    def workflow_id(self) -> str:
+        return task_workflow_id(self.repo, self.number)

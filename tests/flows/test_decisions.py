@@ -1,0 +1,44 @@
+"""The goal's pure decisions: which tasks may start, and what a finished goal may claim."""
+
+from __future__ import annotations
+
+from app.domain.records import Task
+from app.domain.states import GoalState, TaskState
+from app.flows.goal import outcome, ready_tasks
+from app.flows.work import with_test_command
+
+
+def task(number: int, state: TaskState, depends_on: list[int] | None = None) -> Task:
+    return Task("o/r", number, 1, f"t{number}", f"Task {number}", depends_on or [], state)
+
+
+def test_a_task_is_ready_once_every_dependency_has_its_pull_request() -> None:
+    tasks = [
+        task(2, TaskState.PR_OPEN),
+        task(3, TaskState.WORKING),
+        task(4, TaskState.PLANNED, [2]),
+        task(5, TaskState.PLANNED, [2, 3]),
+        task(6, TaskState.PLANNED),
+        task(7, TaskState.FAILED),
+    ]
+    assert [t.number for t in ready_tasks(tasks)] == [4, 6]
+
+
+def test_a_goal_without_tasks_never_claims_its_pull_requests_are_open() -> None:
+    state, note = outcome([])
+    assert state == GoalState.INCOMPLETE
+    assert "No task" in note and "pull request" not in note
+
+
+def test_a_goal_claims_prs_open_only_when_every_task_has_one() -> None:
+    assert outcome([task(2, TaskState.PR_OPEN), task(3, TaskState.DONE)])[0] == GoalState.PRS_OPEN
+    state, note = outcome([task(2, TaskState.PR_OPEN), task(3, TaskState.FAILED)])
+    assert state == GoalState.INCOMPLETE and "#3 (failed)" in note
+    spent = [task(2, TaskState.PR_OPEN), task(3, TaskState.BUDGET_EXHAUSTED)]
+    assert outcome(spent)[0] == GoalState.BUDGET_EXHAUSTED
+
+
+def test_workers_are_told_the_repositorys_test_command() -> None:
+    assert with_test_command("Fix it.", None) == "Fix it."
+    told = with_test_command("Fix it.", "make test")
+    assert told.startswith("Fix it.") and "`make test`" in told
