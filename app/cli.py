@@ -118,7 +118,7 @@ def doctor() -> None:
 
 
 def _mount_subcommands() -> None:
-    from app.agent.runner import agent_cli
+    from app.roles.local import agent_cli
     from app.simulator.github.cli import simulator_cli
     from app.simulator.models import model_server_cli
 

@@ -14,14 +14,14 @@ FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s%(run)s"
 LogFormat = Literal["text", "json"]
 
 
-class RunContext(logging.Filter):
-    """Puts the run's context on the record: `record.fields`, and `record.run` as text."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
+def with_context(record: logging.LogRecord) -> logging.LogRecord:
+    """The run's context on the record, read where the line is logged: `record.fields`, and
+    `record.run` as text. A record that has it already keeps it."""
+    if not hasattr(record, "fields"):
         fields = run_fields()
         record.fields = fields
         record.run = "".join(f" [{k}={v}]" for k, v in sorted(fields.items()))
-        return True
+    return record
 
 
 class Redacting(logging.Formatter):
@@ -29,13 +29,14 @@ class Redacting(logging.Formatter):
     like one are replaced in the whole line, tracebacks included, before it is written."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        return redact(super().format(with_context(record)))
 
 
 class JsonLines(logging.Formatter):
     """One JSON object per line, for a log pipeline; redacted like the text lines."""
 
     def format(self, record: logging.LogRecord) -> str:
+        with_context(record)
         line = {
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
             "level": record.levelname,
@@ -45,7 +46,8 @@ class JsonLines(logging.Formatter):
         }
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
-        return redact(json.dumps(line, ensure_ascii=False))
+        # Each value before it is escaped: a secret with a quote in it would not match after.
+        return json.dumps({k: redact(v) for k, v in line.items()}, ensure_ascii=False)
 
 
 def configure(level: str = "INFO", form: LogFormat = "text") -> None:
@@ -53,7 +55,6 @@ def configure(level: str = "INFO", form: LogFormat = "text") -> None:
     formatter = JsonLines() if form == "json" else Redacting(FORMAT, datefmt="%H:%M:%S")
     for handler in logging.getLogger().handlers:
         handler.setFormatter(formatter)
-        handler.addFilter(RunContext())
     # Request-level chatter from the HTTP clients would drown the swarm's own story.
     for noisy in ("httpx", "httpcore", "hishel", "githubkit"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -59,7 +59,7 @@ class Settings(SandboxSettings):
 
     # DBOS recovers a crashed process's workflows only for the same application version.
     # Pinning it keeps running goals recoverable across an upgrade of Swarm (see README).
-    app_version: str = Field("2", alias="SWARM_APP_VERSION")
+    app_version: str = Field("3", alias="SWARM_APP_VERSION")
 
     @field_validator("github_api_url")
     @classmethod

@@ -26,8 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.agent.inbox import InboxMessage
 from app.agent.loop import AgentConfig
-from app.agent.runner import run_worker
 from app.agent.transcript import load_transcript
+from app.roles.local import run_local_worker
 from app.simulator.models import start_model_server
 
 TASK = "Refactor the parser module and keep the tests green."
@@ -85,7 +85,7 @@ async def one_provider(provider: str, turns: int, budget: int, workdir: Path) ->
     started = time.monotonic()
     with start_model_server(script) as server:
         url = server.url + "/v1" if provider == "openai" else server.url
-        outcome = await run_worker(
+        outcome = await run_local_worker(
             repo, TASK, MODELS[provider], api_key="bench", base_url=url,
             inbox=ScheduledInbox(REDIRECTS), transcript_path=transcript,
             config=config,

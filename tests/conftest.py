@@ -25,7 +25,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     """No silent skips of what matters most: where bubblewrap cannot run, the whole run stops
     and says so, unless told to go on without the sandbox (its tests are then skipped)."""
     from app.sandbox import check_bubblewrap
+    from tests.socket_guard import install
 
+    install()  # from here on, a socket connects to this machine or fails
     problem = check_bubblewrap()
     if problem is None:
         return

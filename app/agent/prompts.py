@@ -1,4 +1,5 @@
-"""Prompts per role, from the templates in `templates/`, plus what the repository says.
+"""Prompts: a role's system prompt (its template, from `app.roles`) filled with what the
+repository says, and the task's first message (`templates/task.md`).
 
 The system prompt holds only what stays fixed for a run (role, rules, the repository's
 instructions, the list of skills), so it is a stable, cacheable prefix; the task goes in the first
@@ -99,10 +100,9 @@ def _render_skills(guidance: RepoGuidance) -> str:
     return "\n".join(lines)
 
 
-def system_prompt(role: Role, agent_name: str, guidance: RepoGuidance) -> str:
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
-    return _template(role).substitute(
+def system_prompt(template: str, agent_name: str, guidance: RepoGuidance) -> str:
+    """A role's template (`$agent_name`, `$repo_instructions`, `$skills`) filled in."""
+    return Template(template).substitute(
         agent_name=agent_name,
         repo_instructions=_render_instructions(guidance),
         skills=_render_skills(guidance),

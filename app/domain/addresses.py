@@ -60,4 +60,8 @@ class GoalMessage:
         """The message in what `recv` returned; None for nothing or a timeout."""
         if not isinstance(data, dict) or data.get("kind") not in ("task_ended", "stop", "go"):
             return None
-        return cls(data["kind"], int(data.get("number") or 0))
+        try:
+            number = int(data.get("number") or 0)
+        except (TypeError, ValueError):
+            return None  # a number that is not one: junk, not a message
+        return cls(data["kind"], number)

@@ -7,6 +7,7 @@ version (compare-and-swap), so two writers never silently overwrite each other.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 from app.domain.addresses import task_workflow_id
 from app.domain.states import GoalState, TaskState
@@ -50,3 +51,13 @@ class Task:
     @property
     def workflow_id(self) -> str:
         return task_workflow_id(self.repo, self.number)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What an issue or a pull request is to the swarm: a goal, a task, or nothing."""
+
+    kind: Literal["goal", "task", "none"]
+    number: int = 0  # the goal's or the task's issue
+    goal_number: int = 0
+    state: str = ""

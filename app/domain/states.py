@@ -46,8 +46,6 @@ ACTIVE_TASK_STATES = frozenset({T.QUEUED, T.WORKING})
 RETRYABLE_TASK_STATES = frozenset({T.FAILED, T.STOPPED, T.BUDGET_EXHAUSTED})
 # Task states that let a dependent task start (until the merge gate lands work on main).
 UNBLOCKING_TASK_STATES = frozenset({T.PR_OPEN, T.DONE})
-# A run of its own (a follow-up, a review's changes) may start from any state that has no agent.
-_FOLLOW_UP = frozenset({T.PR_OPEN, T.DONE, T.BLOCKED, *RETRYABLE_TASK_STATES})
 
 TASK_MOVES: dict[TaskState, frozenset[TaskState]] = {
     T.PLANNED: frozenset({T.QUEUED, T.SUBGOAL, T.STOPPED}),
@@ -89,11 +87,7 @@ class IllegalMove(Exception):
 
 
 def can_move_task(current: TaskState, wanted: TaskState) -> bool:
-    return (
-        wanted == current
-        or wanted in TASK_MOVES[current]
-        or (wanted == T.QUEUED and current in _FOLLOW_UP)
-    )
+    return wanted == current or wanted in TASK_MOVES[current]
 
 
 def can_move_goal(current: GoalState, wanted: GoalState) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from app.events.payloads import InstallationEvent
 from app.events.router import Delivery, Router
 from app.flows import steps
-from app.runtime import current
 
 router = Router()
 
@@ -14,7 +13,7 @@ async def _record(event: InstallationEvent, active: bool) -> None:
     if event.installation is None:
         return
     account = event.account.login if event.account else _account_of(event)
-    await current().store.record_installation(event.installation.id, account, active)
+    await steps.record_installation(event.installation.id, account, active)
 
 
 def _account_of(event: InstallationEvent) -> str:

@@ -6,13 +6,12 @@ Each runs inside the delivery's workflow, so a redelivered comment does nothing 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Literal
 
 from dbos import DBOS
 
 from app.agent.untrusted import clean
 from app.domain.addresses import GOAL_TOPIC, GoalMessage, goal_inbox, task_inbox
+from app.domain.records import Target, Task
 from app.domain.states import (
     ACTIVE_TASK_STATES,
     RETRYABLE_TASK_STATES,
@@ -21,7 +20,6 @@ from app.domain.states import (
     TaskState,
 )
 from app.runtime import current
-from app.store import Task
 
 log = logging.getLogger(__name__)
 
@@ -107,16 +105,6 @@ async def _note_hidden(repo: str, goal_number: int, source: str, text: str) -> N
         await current().store.add_goal_note(
             repo, goal_number, f"{source}: {what}"[:255], f"{source}: {what}"
         )
-
-
-@dataclass(frozen=True)
-class Target:
-    """What an issue or pull request is to the swarm."""
-
-    kind: Literal["goal", "task", "none"]
-    number: int = 0  # the goal's or the task's issue
-    goal_number: int = 0
-    state: str = ""
 
 
 @DBOS.step(name="store.find_target")

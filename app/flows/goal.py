@@ -35,7 +35,7 @@ from app.flows.budget import budget_check
 from app.flows.render import plan_comment, task_issue_body, task_marker_key
 from app.flows.task import enqueue_task
 from app.flows.transitions import move_goal, move_task
-from app.flows.work import PlanResult, run_planner
+from app.flows.work import PlanResult, plan_goal
 from app.github import ops
 from app.github.ops import RepoRef, marker
 from app.repo_config import CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config
@@ -115,7 +115,7 @@ async def plan_step(
     token_budget: int, run_name: str,
 ) -> PlanResult:  # fmt: skip
     runtime = current()
-    result = await run_planner(
+    result = await plan_goal(
         runtime,
         installation_id=installation_id,
         repo=repo,

@@ -64,6 +64,14 @@ def _money(usd: float) -> str:
     return f"${usd:,.2f}"
 
 
+def inline(text: str) -> str:
+    """Text from elsewhere (a title, an error, quoted issue text) shown as it is, on one line:
+    no HTML (a quoted `<!-- swarm:… -->` must neither hide nor become one of our markers), no
+    table cell split by `|`, no row broken by a newline."""
+    one_line = " ".join(text.split("\n"))
+    return one_line.replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+
+
 def status_comment(goal: Goal, tasks: list[Task], notes: list[str] | None = None) -> str:
     tokens = goal.tokens + sum(t.tokens for t in tasks)
     cost = goal.cost_usd + sum(t.cost_usd for t in tasks)
@@ -72,7 +80,7 @@ def status_comment(goal: Goal, tasks: list[Task], notes: list[str] | None = None
         "",
     ]
     if goal.note:
-        lines += [f"> {goal.note}", ""]
+        lines += [f"> {inline(goal.note)}", ""]
     if tasks:
         lines += [
             "| Task | State | Agent | Pull request | CI | Tokens | Cost |",
@@ -81,17 +89,17 @@ def status_comment(goal: Goal, tasks: list[Task], notes: list[str] | None = None
         for task in tasks:
             state = STATE_ICONS.get(task.state, task.state)
             if task.note and task.state in EXPLAINED:
-                state += f": {task.note}"
+                state += f": {inline(task.note)}"
             pr = f"#{task.pr_number}" if task.pr_number else "—"
             lines.append(
-                f"| #{task.number} {task.title} | {state} | {task.agent or '—'} | {pr} "
-                f"| {task.ci or '—'} | {task.tokens:,} | {_money(task.cost_usd)} |"
+                f"| #{task.number} {inline(task.title)} | {state} | {inline(task.agent) or '—'} "
+                f"| {pr} | {inline(task.ci) or '—'} | {task.tokens:,} | {_money(task.cost_usd)} |"
             )
         lines.append("")
     if notes:
         lines += [
             "**Hidden text removed before any agent read it** (GitHub does not show it):",
-            *[f"- {note}" for note in notes],
+            *[f"- {inline(note)}" for note in notes],
             "",
         ]
     lines.append(f"Planner: {goal.tokens:,} tokens, {_money(goal.cost_usd)}. ")

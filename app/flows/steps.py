@@ -65,6 +65,11 @@ async def upsert_comment(
     )
 
 
+@DBOS.step(name="store.installation")
+async def record_installation(installation_id: int, account: str, active: bool) -> None:
+    await current().store.record_installation(installation_id, account, active)
+
+
 @DBOS.step(name="store.load_task")
 async def load_task(repo: str, number: int) -> Task:
     task = await current().store.task(repo, number)

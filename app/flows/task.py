@@ -20,7 +20,7 @@ from app.flows import steps
 from app.flows.budget import budget_check
 from app.flows.render import pr_body
 from app.flows.transitions import move_task
-from app.flows.work import RunReport
+from app.flows.work import RunReport, work_on_task
 from app.github import ops
 from app.github.ops import PullRequestRef, RepoRef
 from app.repo_config import RepoConfig
@@ -57,11 +57,9 @@ async def work(
     installation_id: int, task: Task, text: str, config: RepoConfig, token_budget: int,
     run_name: str,
 ) -> RunReport:  # fmt: skip
-    from app.flows.work import run_worker
-
     runtime = current()
     identity = await runtime.github.identity()
-    return await run_worker(
+    return await work_on_task(
         runtime,
         installation_id=installation_id,
         repo=task.repo,

@@ -18,7 +18,7 @@ from app.agent.external import run_external_agent
 from app.agent.loop import Agent
 from app.agent.names import agent_name
 from app.agent.prompts import task_message
-from app.agent.tools import WorkspaceTools
+from app.agent.session import Session, SessionResult
 from app.agent.transcript import load_transcript
 from app.credentials import SecretScanner, own_secrets, pem_lines
 from app.domain.addresses import goal_inbox, task_inbox
@@ -26,8 +26,11 @@ from app.github import ops
 from app.github.client import GitHubApp
 from app.github.ops import RepoRef
 from app.repo_config import RepoConfig
-from app.roles.plan import Plan, PlanningTools, plan_from_text
-from app.roles.session import SessionResult, StoreInbox, run_session
+from app.roles import planner, worker
+from app.roles.inbox import StoreInbox
+from app.roles.limits import agent_config
+from app.roles.plan import Plan
+from app.roles.worker import with_test_command
 from app.runtime import Runtime
 from app.sandbox.factory import make_sandbox
 from app.store import Store
@@ -223,17 +226,7 @@ def _credentials_note(snap: Snapshot, what: str) -> str:
     )
 
 
-def with_test_command(task_text: str, test_command: str | None) -> str:
-    """The task, and how the repository's maintainers run its tests (`.github/swarm.yml`)."""
-    if not test_command:
-        return task_text
-    return (
-        f"{task_text}\n\n## Tests\nThis repository's tests run with `{test_command}` "
-        "(from its `.github/swarm.yml`): run it before you finish, and leave it passing."
-    )
-
-
-async def run_worker(
+async def work_on_task(
     runtime: Runtime,
     *,
     installation_id: int,
@@ -248,7 +241,6 @@ async def run_worker(
     run_name: str,
 ) -> RunReport:
     """Run a worker on the task's branch and push what it made as one commit."""
-    task_text = with_test_command(task_text, config.test_command)
     ws = await open_workspace(runtime, installation_id, repo, f"{number}", branch)
     name = agent_name(f"{repo}#{number}", "worker")
     transcript = transcript_path(runtime, repo, run_name)
@@ -262,20 +254,20 @@ async def run_worker(
     if config.worker_command:
         report = await _run_external(runtime, ws, name, task_text, config, resume)
     else:
-        result = await run_session(
-            role="worker",
+        session = Session(
             agent_name=name,
             worktree=ws.tree.path,
-            task=task_text,
             model=config.models.worker or runtime.settings.worker_model,
-            transcript_path=transcript,
+            transcript=transcript,
             inbox=StoreInbox(runtime.store, task_inbox(repo, number)),
-            limits=config.agent,
-            token_budget=token_budget,
+            config=agent_config(config.agent, token_budget),
             protected=protected,
+            command_timeout_s=config.agent.command_timeout_seconds,
             sandbox_settings=runtime.settings,
-            resume_summary=resume,
             supervisor=saver,
+        )
+        result = await worker.work(
+            session, task_text, test_command=config.test_command, resume_summary=resume
         )
         report = _report(result)
     await spend.up_to(report.tokens, report.cost_usd)
@@ -324,7 +316,7 @@ async def _run_external(
     )
     run = await run_external_agent(
         config.worker_command,
-        task_message(task_text, resume_summary=resume),
+        task_message(with_test_command(task_text, config.test_command), resume_summary=resume),
         sandbox,
         ws.tree.path,
         timeout_s=config.agent.max_minutes * 60,
@@ -360,7 +352,7 @@ def _report(result: SessionResult) -> RunReport:
     )
 
 
-async def run_planner(
+async def plan_goal(
     runtime: Runtime,
     *,
     installation_id: int,
@@ -375,28 +367,16 @@ async def run_planner(
     ws = await open_workspace(
         runtime, installation_id, repo, f"plan-{number}", f"swarm/plan-{number}"
     )
-    name = agent_name(f"{repo}#{number}", "planner")
-    planning: list[PlanningTools] = []
-
-    def with_submit_plan(workspace: WorkspaceTools) -> PlanningTools:
-        planning.append(PlanningTools(workspace))
-        return planning[0]
-
-    result = await run_session(
-        role="planner",
-        agent_name=name,
+    session = Session(
+        agent_name=agent_name(f"{repo}#{number}", "planner"),
         worktree=ws.tree.path,
-        task=goal_text,
         model=config.models.planner or runtime.settings.planner_model,
-        transcript_path=transcript_path(runtime, repo, run_name),
+        transcript=transcript_path(runtime, repo, run_name),
         inbox=StoreInbox(runtime.store, goal_inbox(repo, number)),
-        limits=config.agent,
-        token_budget=token_budget,
+        config=agent_config(config.agent, token_budget),
         protected=config.protected_paths,
+        command_timeout_s=config.agent.command_timeout_seconds,
         sandbox_settings=runtime.settings,
-        tools=with_submit_plan,
     )
-    plan = planning[0].plan if planning else None
-    if plan is None and result.outcome.status == "finished":
-        plan = plan_from_text(result.outcome.summary)
-    return PlanResult(plan=plan, report=_report(result))
+    planned = await planner.plan(session, goal_text)
+    return PlanResult(plan=planned.plan, report=_report(planned.session))

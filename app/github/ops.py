@@ -83,10 +83,10 @@ async def ensure_labels(gh: GitHub, repo: RepoRef) -> list[str]:
     async for label in gh.rest.paginate(
         gh.rest.issues.async_list_labels_for_repo, owner=repo.owner, repo=repo.name
     ):
-        existing.add(label.name)
+        existing.add(label.name.lower())  # GitHub's label names ignore case
     created = []
     for name, (color, description) in SWARM_LABELS.items():
-        if name in existing:
+        if name.lower() in existing:
             continue
         try:
             await gh.rest.issues.async_create_label(
@@ -95,6 +95,7 @@ async def ensure_labels(gh: GitHub, repo: RepoRef) -> list[str]:
         except RequestFailed as exc:
             if exc.response.status_code != 422:  # 422: created meanwhile by someone else
                 raise
+            continue
         created.append(name)
     return created
 
@@ -131,7 +132,9 @@ async def upsert_comment(
         repo=repo.name,
         issue_number=number,
     ):
-        if comment.body and tag in comment.body:
+        # Only a bot's own comment: anyone may write the marker into a comment of theirs.
+        own = comment.user is not None and comment.user.type == "Bot"
+        if own and comment.body and tag in comment.body:
             if comment.body != text:
                 await gh.rest.issues.async_update_comment(
                     repo.owner, repo.name, comment.id, body=text

@@ -58,8 +58,14 @@ def migrate(engine: sa.Engine) -> str:
                 conn.exec_driver_sql(f"SELECT pg_advisory_unlock({_PG_LOCK})")
                 conn.commit()
     else:
-        with _sqlite_lock(engine), engine.begin() as conn:
-            command.upgrade(_config(conn), "head")
+        with _sqlite_lock(engine):
+            # Write-ahead logging is a property of the file, so DBOS's connections to it use it
+            # too: readers stop blocking the writer, and a commit is one append, not a journal.
+            # Switched under the lock: two processes switching a fresh file at once collide.
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+            with engine.begin() as conn:
+                command.upgrade(_config(conn), "head")
     return current_revision(engine)
 
 

@@ -46,11 +46,6 @@ class Store:
         """Bring the database to this release's schema; returns its revision."""
         if self.engine.dialect.name == "postgresql":
             self._create_database_if_missing()
-        if self.engine.dialect.name == "sqlite":
-            # Write-ahead logging is a property of the file, so DBOS's connections to it use it
-            # too: readers stop blocking the writer, and a commit is one append, not a journal.
-            with self.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         return migrate(self.engine)
 
     def _create_database_if_missing(self) -> None:
@@ -71,6 +66,8 @@ class Store:
         except sa.exc.ProgrammingError as exc:  # created meanwhile by another process
             if "already exists" not in str(exc):
                 raise
+        except sa.exc.IntegrityError:  # the same race, lost inside PostgreSQL's own catalogue
+            pass
         finally:
             admin.dispose()
 

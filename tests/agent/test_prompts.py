@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from app.agent.prompts import ROLES, read_repo_guidance, system_prompt, task_message
+from app.roles.prompts import role_prompt
 
 
 @pytest.fixture
@@ -22,7 +23,9 @@ def worktree(tmp_path: Path) -> Path:
 
 
 def test_the_worker_prompt_carries_rules_instructions_and_skills(worktree: Path) -> None:
-    prompt = system_prompt("worker", "amber-otter-worker", read_repo_guidance(worktree))
+    prompt = system_prompt(
+        role_prompt("worker"), "amber-otter-worker", read_repo_guidance(worktree)
+    )
 
     assert prompt.startswith("You are amber-otter-worker, a software engineer in Swarm.")
     assert "Read the code that the task touches before you change it" in prompt
@@ -37,7 +40,7 @@ def test_the_worker_prompt_carries_rules_instructions_and_skills(worktree: Path)
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_role_has_a_prompt(role: str, tmp_path: Path) -> None:
-    prompt = system_prompt(role, f"x-{role}", read_repo_guidance(tmp_path))  # type: ignore[arg-type]
+    prompt = system_prompt(role_prompt(role), f"x-{role}", read_repo_guidance(tmp_path))  # type: ignore[arg-type]
     assert f"You are x-{role}" in prompt
     assert "no AGENTS.md" in prompt and "No skills" in prompt
     assert "`finish`" in prompt
@@ -45,7 +48,7 @@ def test_every_role_has_a_prompt(role: str, tmp_path: Path) -> None:
 
 def test_an_unknown_role_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown role 'boss'"):
-        system_prompt("boss", "n", read_repo_guidance(tmp_path))  # type: ignore[arg-type]
+        role_prompt("boss")  # type: ignore[arg-type]
 
 
 def test_symlinks_out_of_the_worktree_are_not_read(worktree: Path, tmp_path: Path) -> None:

@@ -12,13 +12,13 @@ from typer.testing import CliRunner
 
 from app.agent.inbox import MemoryInbox
 from app.agent.loop import AgentConfig
-from app.agent.runner import (
+from app.agent.transcript import load_transcript
+from app.roles.local import (
     ModelNotConfigured,
     agent_cli,
     resolve_model_spec,
-    run_worker,
+    run_local_worker,
 )
-from app.agent.transcript import load_transcript
 from app.simulator.models import ScriptedModelServer, start_model_server
 
 MATCH = r"-worker, a software engineer in Swarm"
@@ -83,7 +83,7 @@ async def test_a_worker_edits_a_real_repository_through_each_sdk(
     url = server.url + "/v1" if provider == "openai" else server.url
     model = "gpt-5" if provider == "openai" else "claude-sonnet-4-6"
 
-    outcome = await run_worker(
+    outcome = await run_local_worker(
         repo, TASK, f"{provider}/{model}", api_key="test-key", base_url=url, inbox=inbox,
         transcript_path=tmp_path / "t.jsonl", config=AgentConfig(max_turns=20),
     )  # fmt: skip

@@ -28,12 +28,14 @@ import pytest
 
 from app.agent.inbox import MemoryInbox
 from app.agent.names import agent_name
+from app.agent.session import Session, SessionResult
 from app.agent.untrusted import quoted
 from app.flows.render import task_issue_body
 from app.llm.types import Message, ModelResponse, ToolCall, ToolSpec
-from app.repo_config import RepoConfig
-from app.roles.plan import PlanningTools, validate_plan
-from app.roles.session import SessionResult, StoreInbox, run_session
+from app.repo_config import parse_repo_config
+from app.roles import planner, worker
+from app.roles.limits import agent_config
+from app.roles.plan import Plan, validate_plan
 from app.sandbox.base import Limits
 from app.sandbox.settings import SandboxSettings
 from tests.agent.scripted import ScriptedModel, reply
@@ -282,34 +284,31 @@ def task_text() -> str:
 
 async def run_role(
     role: str, repo: Path, tmp_path: Path, task: str, turns: Sequence[dict[str, Any]]
-) -> tuple[RecordingModel, SessionResult, list[PlanningTools]]:
-    """`run_session` wired as `app.flows.work.run_planner` / `run_worker` wire it (minus the
-    worker's checkpointing supervisor, which needs a pushable worktree)."""
-    config = RepoConfig()
+) -> tuple[RecordingModel, SessionResult, Plan | None]:
+    """The role run in its session as `app.flows.work` wires it (minus the worker's
+    checkpointing supervisor, which needs a pushable worktree), with the repository's config."""
+    config = parse_repo_config(REPO_FILES[".github/swarm.yml"])
     model = RecordingModel(turns)
-    planning: list[PlanningTools] = []
-
-    def with_submit_plan(workspace: Any) -> PlanningTools:
-        planning.append(PlanningTools(workspace))
-        return planning[0]
-
-    result = await run_session(
-        role="planner" if role == "planner" else "worker",
-        agent_name=agent_name(f"{REPO_NAME}#{GOAL_NUMBER if role == 'planner' else TASK_NUMBER}",
-                              role),
+    number = GOAL_NUMBER if role == "planner" else TASK_NUMBER
+    session = Session(
+        agent_name=agent_name(f"{REPO_NAME}#{number}", role),
         worktree=repo,
-        task=task,
         model=cast(Any, model),
-        transcript_path=tmp_path / "transcripts" / f"{role}.jsonl",
-        inbox=cast(StoreInbox, MemoryInbox()),
-        limits=config.agent,
-        token_budget=TOKEN_BUDGET,
+        transcript=tmp_path / "transcripts" / f"{role}.jsonl",
+        inbox=MemoryInbox(),
+        config=agent_config(config.agent, TOKEN_BUDGET),
         protected=config.protected_paths,
+        command_timeout_s=config.agent.command_timeout_seconds,
         sandbox_settings=sandbox_settings(),
-        tools=with_submit_plan if role == "planner" else None,
-    )  # fmt: skip
+    )
+    plan: Plan | None = None
+    if role == "planner":
+        planned = await planner.plan(session, task)
+        result, plan = planned.session, planned.plan
+    else:
+        result = await worker.work(session, task, test_command=config.test_command)
     assert not model.turns, "the run ended before the script did"
-    return model, result, planning
+    return model, result, plan
 
 
 # -- normalising and rendering -------------------------------------------------------------------
@@ -490,10 +489,9 @@ def normaliser(role: str, repo: Path, tmp_path: Path) -> Normaliser:
 
 
 async def test_the_planner_sends_what_its_golden_says(repo: Path, tmp_path: Path) -> None:
-    model, result, planning = await run_role("planner", repo, tmp_path, goal_text(), PLANNER_TURNS)
+    model, result, plan = await run_role("planner", repo, tmp_path, goal_text(), PLANNER_TURNS)
 
     assert result.outcome.status == "finished", result.outcome.reason
-    plan = planning[0].plan
     assert plan is not None and [t.key for t in plan.tasks] == ["words", "slug", "docs"]
     norm = normaliser("planner", repo, tmp_path)
     recorded = [

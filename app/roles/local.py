@@ -1,8 +1,8 @@
 """Run one worker agent on a local repository: `swarm agent run --repo PATH --task TEXT`.
 
-`run_worker` wires the parts (model, sandbox, workspace tools, prompts, transcript) and runs the
-loop; `agent_cli` is the typer app the lead mounts as `swarm agent`. The agent works in the
-repository's working tree in place; committing is left to the user (or the orchestrator).
+`run_local_worker` runs the worker role in the same session as the swarm's own workers (model,
+sandbox, tools, prompts, transcript); `agent_cli` is the typer app mounted as `swarm agent`. The
+agent works in the repository's working tree in place; committing is left to the user.
 """
 
 from __future__ import annotations
@@ -19,17 +19,16 @@ from rich.console import Console
 from rich.markup import escape
 
 from app.agent.inbox import Inbox, MemoryInbox
-from app.agent.loop import Agent, AgentConfig, AgentOutcome
+from app.agent.loop import AgentConfig, AgentOutcome
 from app.agent.names import agent_name
-from app.agent.prompts import read_repo_guidance, system_prompt, task_message
-from app.agent.tools import WorkspaceTools
-from app.agent.transcript import Record, Transcript
+from app.agent.session import Session
+from app.agent.transcript import Record
 from app.llm import make_model
+from app.roles import worker
 from app.sandbox import (
     SandboxSettings,
     SandboxUnavailable,
     UnsafeEnvironmentError,
-    make_sandbox,
     require_sandbox,
 )
 from app.workspace.git import GitError, git
@@ -70,7 +69,7 @@ def transcript_path_for(data_dir: Path, name: str) -> Path:
     return data_dir / "transcripts" / f"{stamp}-{name}.jsonl"
 
 
-async def run_worker(
+async def run_local_worker(
     repo: Path,
     task: str,
     model_spec: str,
@@ -92,24 +91,23 @@ async def run_worker(
     agent's to write, and git on the host would run them)."""
     repo = repo.resolve()
     name = name or agent_name(f"{repo}\0{task}", "worker")
-    path = transcript_path or transcript_path_for(default_data_dir(), name)
     model = make_model(model_spec, api_key=api_key, base_url=base_url)
-    transcript = Transcript(path, listener)
+    session = Session(
+        agent_name=name,
+        worktree=repo,
+        model=model,
+        transcript=transcript_path or transcript_path_for(default_data_dir(), name),
+        inbox=inbox or MemoryInbox(),
+        config=config or AgentConfig(),
+        protected=protected,
+        sandbox_settings=sandbox,
+        listener=listener,
+    )
     try:
-        agent = Agent(
-            name=name,
-            role="worker",
-            model=model,
-            tools=WorkspaceTools(repo, make_sandbox(repo, sandbox), protected=protected),
-            system_prompt=system_prompt("worker", name, read_repo_guidance(repo)),
-            inbox=inbox or MemoryInbox(),
-            transcript=transcript,
-            config=config,
-        )
-        return await agent.run(task_message(task, resume_summary=resume_summary))
+        result = await worker.work(session, task, resume_summary=resume_summary)
     finally:
-        transcript.close()
         await model.aclose()
+    return result.outcome
 
 
 async def diff_stat(repo: Path) -> str:
@@ -193,7 +191,7 @@ def run_command(
     config = AgentConfig(max_turns=max_turns, max_seconds=max_minutes * 60)
     try:
         outcome = asyncio.run(
-            run_worker(
+            run_local_worker(
                 repo,
                 task,
                 spec,
