@@ -1,7 +1,7 @@
 """What one goal costs GitHub: REST requests and writes per task, and how often the status
 comment is rewritten, measured on the demo's goal (three tasks) against the simulator.
 
-    .venv/bin/python bench/github_writes.py [--runs N]
+    .venv/bin/python bench/github_writes.py [--runs N] [--json]
 
 Prints one line per run and the median. Every figure comes from the simulator's request log.
 """
@@ -9,6 +9,7 @@ Prints one line per run and the median. Every figure comes from the simulator's 
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import statistics
 import sys
@@ -47,7 +48,12 @@ def one_run() -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    runs = [one_run() for _ in range(parser.parse_args().runs)]
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead")
+    args = parser.parse_args()
+    runs = [one_run() for _ in range(args.runs)]
+    if args.json:
+        print(json.dumps({"runs": runs}))
+        return
     for run in runs:
         print("  ".join(f"{k}={v:.1f}" for k, v in run.items()))
     print("median:", "  ".join(f"{k}={statistics.median(r[k] for r in runs):.1f}" for k in runs[0]))
