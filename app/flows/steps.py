@@ -32,6 +32,11 @@ def _gh(installation_id: int) -> GitHub:
     return current().github.installation(installation_id)
 
 
+async def _bot() -> str:
+    """The App's bot login (asked once per process): only its own comments are edited."""
+    return (await current().github.identity()).bot_login
+
+
 @DBOS.step(name="github.permission")
 async def permission_of(installation_id: int, repo: str, login: str) -> str:
     return await ops.permission_of(_gh(installation_id), RepoRef.parse(repo), login)
@@ -61,7 +66,7 @@ async def upsert_comment(
     installation_id: int, repo: str, number: int, kind: str, key: str, body: str
 ) -> int:
     return await ops.upsert_comment(
-        _gh(installation_id), RepoRef.parse(repo), number, kind, key, body
+        _gh(installation_id), RepoRef.parse(repo), number, kind, key, body, await _bot()
     )
 
 
@@ -90,8 +95,9 @@ async def refresh_status(installation_id: int, repo: str, goal_number: int) -> N
     notes = await store.goal_notes(repo, goal_number)
     body = status_comment(goal, await store.tasks_of(repo, goal_number), notes)
     await ops.upsert_comment(
-        _gh(installation_id), RepoRef.parse(repo), goal_number, "status", str(goal_number), body
-    )
+        _gh(installation_id), RepoRef.parse(repo), goal_number, "status", str(goal_number), body,
+        await _bot(),
+    )  # fmt: skip
 
 
 @github_step("github.comment")
@@ -100,7 +106,7 @@ async def comment(
 ) -> int:
     """A one-off comment of the bot's, created once per (kind, key) however often replayed."""
     return await ops.upsert_comment(
-        _gh(installation_id), RepoRef.parse(repo), number, kind, key, body
+        _gh(installation_id), RepoRef.parse(repo), number, kind, key, body, await _bot()
     )
 
 

@@ -119,10 +119,18 @@ async def react_to_comment(gh: GitHub, repo: RepoRef, comment_id: int, content: 
     )
 
 
+def _written_by_bot(comment: IssueComment, login: str | None) -> bool:
+    if comment.user is None or comment.user.type != "Bot":
+        return False
+    return login is None or comment.user.login == login
+
+
 async def upsert_comment(
-    gh: GitHub, repo: RepoRef, number: int, kind: str, key: str, body: str
-) -> int:
-    """Create the bot's comment tagged (kind, key), or edit it in place; return its id."""
+    gh: GitHub, repo: RepoRef, number: int, kind: str, key: str, body: str,
+    author: str | None = None,
+) -> int:  # fmt: skip
+    """Create the bot's comment tagged (kind, key), or edit it in place; return its id.
+    `author`: the App's bot login; without it, any bot's comment with the tag is taken."""
     tag = marker(kind, key)
     text = f"{redact(body)}\n\n{tag}"
     comment: IssueComment
@@ -132,9 +140,8 @@ async def upsert_comment(
         repo=repo.name,
         issue_number=number,
     ):
-        # Only a bot's own comment: anyone may write the marker into a comment of theirs.
-        own = comment.user is not None and comment.user.type == "Bot"
-        if own and comment.body and tag in comment.body:
+        # Only the bot's own comment: anyone may write the marker into a comment of theirs.
+        if _written_by_bot(comment, author) and comment.body and tag in comment.body:
             if comment.body != text:
                 await gh.rest.issues.async_update_comment(
                     repo.owner, repo.name, comment.id, body=text

@@ -97,6 +97,20 @@ async def test_upsert_comment_removes_credentials_from_the_text(repo: Repo) -> N
     assert _writes(repo, before) == []
 
 
+async def test_upsert_comment_edits_only_the_named_bots_comment(repo: Repo) -> None:
+    """Given the App's own bot login, another bot's comment with our marker is not ours."""
+    r, number = repo.ref, _new_issue(repo)
+    slug = (await repo.app.identity()).slug
+    mine = await ops.upsert_comment(repo.gh, r, number, "status", "k", "one", f"{slug}[bot]")
+    assert (
+        await ops.upsert_comment(repo.gh, r, number, "status", "k", "two", f"{slug}[bot]") == mine
+    )
+    other = await ops.upsert_comment(repo.gh, r, number, "status", "k", "x", "another-app[bot]")
+    assert other != mine
+    body = repo.owner_gh.rest.issues.get_comment(r.owner, r.name, mine).parsed_data.body
+    assert body == f"two\n\n{marker('status', 'k')}"
+
+
 async def test_upsert_comment_leaves_a_strangers_comment_with_the_marker_alone(
     repo: Repo,
 ) -> None:
