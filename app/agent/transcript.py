@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from app.agent.inbox import is_inbox_message
+from app.clock import SYSTEM_CLOCK, Clock
 from app.llm.types import Message, ToolCall
 
 Record = dict[str, Any]
@@ -114,13 +114,17 @@ class WorkDigest:
 class Transcript:
     """Append-only JSON-lines log of one agent run."""
 
-    def __init__(self, path: Path, listener: Callable[[Record], None] | None = None) -> None:
+    def __init__(
+        self, path: Path, listener: Callable[[Record], None] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:  # fmt: skip
         self.path = path
         self._listener = listener
+        self._clock = clock
         self._file: IO[str] | None = None
 
     def record(self, kind: str, **data: Any) -> None:
-        entry: Record = {"kind": kind, "at": time.time(), **data}
+        entry: Record = {"kind": kind, "at": self._clock.now(), **data}
         if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = self.path.open("a", encoding="utf-8")

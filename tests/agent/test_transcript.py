@@ -6,7 +6,8 @@ from pathlib import Path
 
 from app.agent.inbox import MemoryInbox
 from app.agent.names import agent_name
-from app.agent.transcript import load_transcript
+from app.agent.transcript import Transcript, load_transcript
+from app.clock import ManualClock
 from tests.agent.helpers import make_agent
 from tests.agent.scripted import FileToolbox, ScriptedModel, call, reply
 
@@ -65,3 +66,14 @@ def test_names_are_readable_and_deterministic() -> None:
     names = {agent_name(f"task:octo/repo#{i}", "worker") for i in range(200)}
     assert len(names) > 150  # 4,096 combinations: collisions are rare
     assert agent_name("x", "judge").endswith("-judge")
+
+
+def test_records_are_stamped_by_the_transcripts_clock(tmp_path: Path) -> None:
+    clock = ManualClock(at=1_800_000_000.0)
+    transcript = Transcript(tmp_path / "t.jsonl", clock=clock)
+    transcript.record("note", text="first")
+    clock.advance(90)
+    transcript.record("note", text="later")
+    transcript.close()
+    stamps = [r["at"] for r in load_transcript(tmp_path / "t.jsonl").records]
+    assert stamps == [1_800_000_000.0, 1_800_000_090.0]
