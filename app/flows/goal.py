@@ -23,7 +23,7 @@ from app.domain.addresses import (
     run_name,
     task_workflow_id,
 )
-from app.domain.refs import IssueRef
+from app.domain.refs import IssueRef, RepoRef
 from app.domain.states import (
     ACTIVE_TASK_STATES,
     UNBLOCKING_TASK_STATES,
@@ -37,7 +37,7 @@ from app.flows.task import enqueue_task
 from app.flows.transitions import move_goal, move_task
 from app.flows.work import PlanResult, plan_goal
 from app.github import ops
-from app.github.ops import RepoRef, marker
+from app.github.ops import marker
 from app.repo_config import CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config
 from app.roles.plan import PlanTask
 from app.runtime import current
@@ -47,6 +47,9 @@ from app.workspace.worktree import branch_name
 log = logging.getLogger(__name__)
 
 WAITED_FOR = ACTIVE_TASK_STATES | {TaskState.SUBGOAL}  # the goal waits for these to end
+# The states a planning run left its goal in: a move from anything else is a stale writer's.
+PLANNING = frozenset({GoalState.PLANNING})
+PLANNED = frozenset({GoalState.PLANNING, GoalState.AWAITING_GO})
 WAIT_FOR_GO_SECONDS = 14 * 24 * 3600
 WAKE_SECONDS = 300  # re-check state now and then even if a message was lost
 
@@ -240,12 +243,19 @@ async def _plan(goal: IssueRef, config: RepoConfig, start: GoalStart) -> GoalSta
         handle = await runtime.agents.enqueue_async(
             planner_workflow, installation_id, repo, number, config, start.replan
         )
+
+    async def leave_planning(state: GoalState, note: str) -> GoalState:
+        """Planning's outcome, unless the goal moved on meanwhile (stopped): where it is."""
+        moved = await move_goal(installation_id, repo, number, state, note, leaving=PLANNING)
+        return moved.state
+
     try:
         result: PlanResult | str = await handle.get_result()
     except Exception as exc:  # a model that cannot be reached, a crash: say so on the goal
         log.exception("goal %s: the planner failed", goal)
-        note = f"The planner failed: {exc}. Fix it, then `/swarm retry`."
-        return (await move_goal(installation_id, repo, number, GoalState.FAILED, note)).state
+        return await leave_planning(
+            GoalState.FAILED, f"The planner failed: {exc}. Fix it, then `/swarm retry`."
+        )
     plan = None if isinstance(result, str) else result.plan
     if plan is None:
         if isinstance(result, str):
@@ -254,21 +264,22 @@ async def _plan(goal: IssueRef, config: RepoConfig, start: GoalStart) -> GoalSta
             exhausted = result.report.status == "budget_exhausted"
             state = GoalState.BUDGET_EXHAUSTED if exhausted else GoalState.FAILED
             why = result.report.reason or "the planner did not hand in a valid plan"
-        note = f"No plan: {why}. `/swarm retry` to try again."
-        return (await move_goal(installation_id, repo, number, state, note)).state
+        return await leave_planning(state, f"No plan: {why}. `/swarm retry` to try again.")
     if start.plan_only:
         await steps.comment(installation_id, repo, number, "plan", str(number), plan_comment(plan))
-        note = "The plan is posted: `/swarm go`."
-        await move_goal(installation_id, repo, number, GoalState.AWAITING_GO, note)
+        posted = await leave_planning(GoalState.AWAITING_GO, "The plan is posted: `/swarm go`.")
+        if posted != GoalState.AWAITING_GO:
+            return posted
         if not await _wait_for_go(goal):
             return GoalState.STOPPED
+    # Working before its tasks exist: a goal stopped while it planned creates none.
+    working = await move_goal(installation_id, repo, number, GoalState.WORKING, leaving=PLANNED)
+    if working.state != GoalState.WORKING:
+        return working.state
     numbers: dict[str, int] = {}
     for task in plan.ordered():
         dependencies = [numbers[key] for key in task.depends_on]
         numbers[task.key] = await create_task(installation_id, repo, number, task, dependencies)
-    working = await move_goal(installation_id, repo, number, GoalState.WORKING)
-    if working.state != GoalState.WORKING:
-        return working.state
     for task in plan.ordered():
         if task.too_big and start.depth < config.plan_depth and not task.depends_on:
             await _start_subgoal(goal.at(numbers[task.key]), task.title, start.depth)

@@ -61,10 +61,13 @@ async def move_task(
 
 
 @DBOS.step(name="store.move_goal")
-async def _move_goal(repo: str, number: int, state: GoalState, values: dict[str, Any]) -> Goal:
+async def _move_goal(
+    repo: str, number: int, state: GoalState, values: dict[str, Any],
+    leaving: frozenset[GoalState] | None = None,
+) -> Goal:  # fmt: skip
     store = current().store
     try:
-        return await store.move_goal(repo, number, state, **values)
+        return await store.move_goal(repo, number, state, leaving=leaving, **values)
     except IllegalMove as exc:
         log.info("%s: a stale move, dropped", exc)
         goal = await store.goal(repo, number)
@@ -73,9 +76,11 @@ async def _move_goal(repo: str, number: int, state: GoalState, values: dict[str,
 
 
 async def move_goal(
-    installation_id: int, repo: str, number: int, state: GoalState, note: str = ""
-) -> Goal:
-    """Move the goal, saying why for people; returns its row (in `state` unless refused)."""
-    goal = await _move_goal(repo, number, state, {"note": note})
+    installation_id: int, repo: str, number: int, state: GoalState, note: str = "", *,
+    leaving: frozenset[GoalState] | None = None,
+) -> Goal:  # fmt: skip
+    """Move the goal, saying why for people; returns its row (in `state` unless refused).
+    `leaving`: the states this writer expects the goal in (see `Store.move_goal`)."""
+    goal = await _move_goal(repo, number, state, {"note": note}, leaving)
     await status_soon(installation_id, repo, number)
     return goal

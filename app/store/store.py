@@ -146,20 +146,32 @@ class Store:
 
         return await self._run(all_goals)
 
-    async def move_goal(self, repo: str, number: int, state: GoalState, **values: Any) -> Goal:
-        """Move the goal to `state` (with other fields); IllegalMove if it cannot go there now."""
-        return await self._swap_goal(repo, number, {**values, "state": state})
+    async def move_goal(
+        self, repo: str, number: int, state: GoalState, *,
+        leaving: frozenset[GoalState] | None = None, **values: Any,
+    ) -> Goal:  # fmt: skip
+        """Move the goal to `state` (with other fields); IllegalMove if it cannot go there now,
+        or — with `leaving` — if it is no longer in one of the states the writer left it in (a
+        move the table allows, like a retry's, must not revive a goal stopped meanwhile)."""
+        return await self._swap_goal(repo, number, {**values, "state": state}, leaving)
 
     async def change_goal(self, repo: str, number: int, **values: Any) -> Goal:
         """Set fields of the goal other than its state."""
         assert "state" not in values, "a change of state is a move: move_goal"
         return await self._swap_goal(repo, number, values)
 
-    async def _swap_goal(self, repo: str, number: int, values: dict[str, Any]) -> Goal:
+    async def _swap_goal(
+        self, repo: str, number: int, values: dict[str, Any],
+        leaving: frozenset[GoalState] | None = None,
+    ) -> Goal:  # fmt: skip
         where = (goals.c.repo == repo, goals.c.number == number)
 
         def check(row: sa.Row[Any]) -> None:
-            if "state" in values and not can_move_goal(GoalState(row.state), values["state"]):
+            if "state" not in values:
+                return
+            current = GoalState(row.state)
+            stale = leaving is not None and current not in leaving and current != values["state"]
+            if stale or not can_move_goal(current, values["state"]):
                 raise IllegalMove(f"goal {repo}#{number}", row.state, values["state"])
 
         return _goal(await self._swap(goals, where, check, values))

@@ -142,6 +142,26 @@ async def test_an_illegal_task_move_raises_and_changes_nothing(
     assert row(store, tasks, 2) == before  # no field, no version, no timestamp changed
 
 
+async def test_a_move_from_a_state_the_writer_did_not_leave_the_goal_in_is_refused(
+    store: Store,
+) -> None:
+    """Stopped while it planned: the planner's late "working" is legal from `stopped` (a retry
+    makes that move) but not from where this writer left the goal, so the goal stays stopped."""
+    await store.record_goal(REPO, GOAL, 9, "ship it", "ann")
+    await store.move_goal(REPO, GOAL, GoalState.PLANNING)
+    await store.move_goal(REPO, GOAL, GoalState.STOPPED, note="Stopped by @ann.")
+    planning = frozenset({GoalState.PLANNING})
+    with pytest.raises(IllegalMove):
+        await store.move_goal(REPO, GOAL, GoalState.WORKING, leaving=planning)
+    goal = await store.goal(REPO, GOAL)
+    assert goal is not None and goal.state == GoalState.STOPPED and goal.note == "Stopped by @ann."
+    # Without the expectation the table alone decides: a retry may move it on.
+    moved = await store.move_goal(REPO, GOAL, GoalState.WORKING)
+    assert moved.state == GoalState.WORKING
+    # Staying where the writer wants to be is no conflict.
+    assert (await store.move_goal(REPO, GOAL, GoalState.WORKING, leaving=planning)).version
+
+
 async def test_an_illegal_goal_move_raises_and_changes_nothing(
     store: Store, clock: ManualClock
 ) -> None:
