@@ -60,7 +60,8 @@ TASK_MOVES: dict[TaskState, frozenset[TaskState]] = {
     T.BUDGET_EXHAUSTED: frozenset({T.QUEUED, T.PLANNED}),
 }
 
-_SETTLED_GOAL = frozenset(
+# Goal states in which no run of the goal is at work.
+SETTLED_GOAL_STATES = frozenset(
     {G.PRS_OPEN, G.INCOMPLETE, G.FAILED, G.STOPPED, G.BUDGET_EXHAUSTED, G.INVALID_CONFIG}
 )
 GOAL_MOVES: dict[GoalState, frozenset[GoalState]] = {
@@ -72,10 +73,9 @@ GOAL_MOVES: dict[GoalState, frozenset[GoalState]] = {
     **{
         settled: frozenset({G.PLANNING, G.WORKING, G.INVALID_CONFIG, G.FAILED, G.STOPPED})
         - {settled}
-        for settled in _SETTLED_GOAL
+        for settled in SETTLED_GOAL_STATES
     },
 }
-SETTLED_GOAL_STATES = _SETTLED_GOAL
 
 
 class IllegalMove(Exception):

@@ -19,6 +19,7 @@ from app.domain.states import (
     IllegalMove,
     TaskState,
 )
+from app.flows.steps import note_removed
 from app.runtime import current
 
 log = logging.getLogger(__name__)
@@ -101,10 +102,7 @@ async def redirect_planner(repo: str, number: int, by: str, text: str) -> bool:
 async def _note_hidden(repo: str, goal_number: int, source: str, text: str) -> None:
     """The agent will see the text cleaned (the inbox frames it); the maintainer sees what
     cleaning removed in the goal's status comment."""
-    for what in clean(text).removed:
-        await current().store.add_goal_note(
-            repo, goal_number, f"{source}: {what}"[:255], f"{source}: {what}"
-        )
+    await note_removed(repo, goal_number, source, clean(text).removed)
 
 
 @DBOS.step(name="store.find_target")

@@ -14,8 +14,8 @@ from githubkit import GitHub
 from githubkit_schemas.latest.models import PullRequestReviewComment
 
 from app.agent.untrusted import quoted
+from app.domain.refs import RepoRef
 from app.github import ops
-from app.github.ops import RepoRef
 from app.runtime import current
 from app.store import Task
 
@@ -114,10 +114,16 @@ async def quote_for_agents(repo: str, goal_number: int, source: str, kind: str, 
     """GitHub text cleaned and framed for a prompt (see `app.agent.untrusted`); what cleaning
     removed is noted on the goal, for its status comment. Call it inside a step."""
     framed, removed = quoted(kind, text)
-    store = current().store
-    for what in removed:
-        await store.add_goal_note(repo, goal_number, f"{source}: {what}"[:255], f"{source}: {what}")
+    await note_removed(repo, goal_number, source, removed)
     return framed
+
+
+async def note_removed(repo: str, goal_number: int, source: str, removed: list[str]) -> None:
+    """What cleaning removed from GitHub text, as notes on the goal (once each, however often
+    replayed) for its status comment. Call it inside a step."""
+    for what in removed:
+        note = f"{source}: {what}"
+        await current().store.add_goal_note(repo, goal_number, note[:255], note)
 
 
 @DBOS.step(name="github.app_identity")

@@ -13,8 +13,8 @@ from typing import Any
 
 from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
-from app.agent.names import agent_name
 from app.domain.addresses import GOAL_TOPIC, GoalMessage, run_name
+from app.domain.refs import RepoRef
 from app.domain.states import TaskState
 from app.flows import steps
 from app.flows.budget import budget_check
@@ -22,8 +22,9 @@ from app.flows.render import pr_body
 from app.flows.transitions import move_task
 from app.flows.work import RunReport, work_on_task
 from app.github import ops
-from app.github.ops import PullRequestRef, RepoRef
+from app.github.ops import PullRequestRef
 from app.repo_config import RepoConfig
+from app.roles.worker import worker_name
 from app.runtime import current
 from app.store import Task
 from app.workspace.worktree import Identity
@@ -115,7 +116,7 @@ async def task_workflow(
     left, why = await budget_check(repo, task.goal_number, config.budgets)
     if left <= 0:
         return await end(TaskState.BUDGET_EXHAUSTED, note=why)
-    name = agent_name(f"{repo}#{number}", "worker")  # the same name the run will use
+    name = worker_name(repo, number)
     started = await move_task(installation_id, repo, number, TaskState.WORKING, note="", agent=name)
     if started.state != TaskState.WORKING:  # stopped while it waited in the queue
         return await end(started.state)

@@ -22,9 +22,9 @@ from app.agent.session import Session, SessionResult
 from app.agent.transcript import load_transcript
 from app.credentials import SecretScanner, own_secrets, pem_lines
 from app.domain.addresses import goal_inbox, task_inbox
+from app.domain.refs import RepoRef
 from app.github import ops
 from app.github.client import GitHubApp
-from app.github.ops import RepoRef
 from app.repo_config import RepoConfig
 from app.roles import planner, worker
 from app.roles.inbox import StoreInbox
@@ -242,7 +242,7 @@ async def work_on_task(
 ) -> RunReport:
     """Run a worker on the task's branch and push what it made as one commit."""
     ws = await open_workspace(runtime, installation_id, repo, f"{number}", branch)
-    name = agent_name(f"{repo}#{number}", "worker")
+    name = worker.worker_name(repo, number)
     transcript = transcript_path(runtime, repo, run_name)
     resume = await resume_summary(ws, transcript)
     protected = config.protected_paths

@@ -21,6 +21,7 @@ from githubkit_schemas.latest.models import (
 )
 
 from app.credentials import redact
+from app.domain.refs import RepoRef
 
 Reaction = Literal["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"]
 
@@ -35,23 +36,6 @@ SWARM_LABELS: dict[str, tuple[str, str]] = {
     "swarm:task": ("bfd4f2", "Swarm: a task of a goal"),
     "swarm:blocked": ("d93f0b", "Swarm: needs a human"),
 }
-
-
-@dataclass(frozen=True)
-class RepoRef:
-    owner: str
-    name: str
-
-    @classmethod
-    def parse(cls, full_name: str) -> RepoRef:
-        owner, _, name = full_name.partition("/")
-        if not owner or not name:
-            raise ValueError(f"not an owner/name repository: {full_name!r}")
-        return cls(owner, name)
-
-    @property
-    def full_name(self) -> str:
-        return f"{self.owner}/{self.name}"
 
 
 def marker(kind: str, key: str) -> str:

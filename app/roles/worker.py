@@ -5,10 +5,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from app.agent.names import agent_name
 from app.agent.session import Session, SessionResult, run_session
 from app.roles.prompts import role_prompt
 
 PROMPT = role_prompt("worker")
+
+
+def worker_name(repo: str, number: int) -> str:
+    """The name of every worker on task `repo#number`: the same in each run, so the status
+    comment names it from the moment the task starts."""
+    return agent_name(f"{repo}#{number}", "worker")
 
 
 def with_test_command(task_text: str, test_command: str | None) -> str:

@@ -20,8 +20,8 @@ import pytest
 import pytest_asyncio
 from githubkit import GitHub
 
+from app.domain.refs import RepoRef
 from app.github.client import GitHubApp
-from app.github.ops import RepoRef
 from app.simulator.github.control import SimRepo, SimulatorControl, SimUser
 from app.simulator.github.server import RunningSimulator, SimulatorConfig, start_simulator
 from tests.simulator.support import Worktree, user_client, with_token

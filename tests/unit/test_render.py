@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from app.domain.records import Goal, Task
+from app.domain.refs import RepoRef
 from app.domain.states import GoalState, TaskState
 from app.flows.render import (
     EXPLAINED,
@@ -23,7 +24,7 @@ from app.flows.render import (
     task_marker_key,
 )
 from app.github import ops
-from app.github.ops import RepoRef, marker
+from app.github.ops import marker
 from app.roles.plan import PlanTask, validate_plan
 
 REPO = "octo/demo"
