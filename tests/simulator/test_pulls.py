@@ -25,6 +25,9 @@ def test_open_get_list_update_and_inspect_a_pull_request(world: World, receiver:
         "octo", "demo", title="Add mul", head="feature", base="main", body="Closes #99"
     ).parsed_data
     assert opened.number == 1 and opened.head.sha == head and opened.state == "open"
+    # GitHub computes mergeability in the background: null until its job has run.
+    assert (opened.mergeable, opened.mergeable_state) == (None, "unknown")
+    assert world.control.settle(10)
     pull = gh.rest.pulls.get("octo", "demo", 1).parsed_data
     assert (pull.mergeable, pull.mergeable_state, pull.merged) == (True, "clean", False)
     assert (pull.commits, pull.additions, pull.changed_files) == (1, 2, 1)
@@ -142,6 +145,7 @@ def test_conflicting_pull_request_is_not_mergeable(world: World) -> None:
     left = gh.rest.pulls.create("octo", "demo", title="L", head="left", base="main").parsed_data
     right = gh.rest.pulls.create("octo", "demo", title="R", head="right", base="main").parsed_data
     gh.rest.pulls.merge("octo", "demo", left.number, sha=left.head.sha)
+    assert world.control.settle(10)
     after = gh.rest.pulls.get("octo", "demo", right.number).parsed_data
     assert (after.mergeable, after.mergeable_state) == (False, "dirty")
     with pytest.raises(RequestFailed) as conflict:

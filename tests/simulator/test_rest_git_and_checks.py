@@ -97,14 +97,19 @@ def test_check_runs_suites_and_statuses(world: World) -> None:
         gh.rest.checks.create("octo", "demo", name="x", head_sha=sha)
     assert users_cannot.value.response.status_code == 403
 
-    pending = bot.rest.repos.create_commit_status(
+    # The App holds `statuses: read` (app.yml): it reads statuses, people write them.
+    with pytest.raises(RequestFailed) as read_only:
+        bot.rest.repos.create_commit_status("octo", "demo", sha, state="pending", context="x")
+    assert read_only.value.response.status_code == 403
+    assert read_only.value.response.json()["message"] == "Resource not accessible by integration"
+    pending = gh.rest.repos.create_commit_status(
         "octo", "demo", sha, state="pending", context="lint"
     ).parsed_data
     assert pending.state == "pending" and pending.context == "lint"
     combined = bot.rest.repos.get_combined_status_for_ref("octo", "demo", "main").parsed_data
     assert (combined.state, combined.total_count) == ("pending", 1)
-    bot.rest.repos.create_commit_status("octo", "demo", sha, state="success", context="lint")
-    bot.rest.repos.create_commit_status("octo", "demo", sha, state="failure", context="docs")
+    gh.rest.repos.create_commit_status("octo", "demo", sha, state="success", context="lint")
+    gh.rest.repos.create_commit_status("octo", "demo", sha, state="failure", context="docs")
     combined = bot.rest.repos.get_combined_status_for_ref("octo", "demo", sha).parsed_data
     assert combined.state == "failure"
     assert sorted((s.context, s.state) for s in combined.statuses) == [

@@ -33,7 +33,12 @@ def test_settle_waits_for_running_ci(world: World, tmp_path: Path) -> None:
     assert world.control.settle(timeout=0.2) is False  # the job cannot end before the release
     release.touch()
     assert world.control.settle(timeout=30) is True
-    assert world.control.idle() == {"idle": True, "pending_deliveries": 0, "ci_running": 0}
+    assert world.control.idle() == {
+        "idle": True,
+        "pending_deliveries": 0,
+        "ci_running": 0,
+        "mergeability_pending": 0,
+    }
 
 
 def test_stopping_leaves_no_threads_or_port_behind(tmp_path: Path) -> None:

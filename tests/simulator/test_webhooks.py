@@ -75,7 +75,7 @@ def _exercise_everything(world: World) -> None:
     work.push("feature")
     bot = world.bot_gh()
     bot.rest.pulls.create_review("octo", "second", pr.number, event="APPROVE")
-    bot.rest.repos.create_commit_status("octo", "second", head, state="success", context="x")
+    gh.rest.repos.create_commit_status("octo", "second", head, state="success", context="x")
     gh.rest.pulls.merge("octo", "second", pr.number, sha=head)
 
 

@@ -177,3 +177,17 @@ def require(
         word = "admin rights to" if need == "admin" else f"{need} access to"
         raise GitHubError(403, f"Must have {word} repository.")
     return role
+
+
+def require_admin_read(state: SimState, actor: Actor, repo: Repo) -> None:
+    """Reading a repository's settings (branch protection): admins, or an installation whose
+    App holds the `administration` permission."""
+    role = require(state, actor, repo)
+    if actor.token is not None:
+        if "administration" not in actor.token.permissions:
+            raise GitHubError(403, INTEGRATION_FORBIDDEN)
+        return
+    if actor.user is None:
+        raise GitHubError(401, "Requires authentication")
+    if not permission_at_least(role, "admin"):
+        raise GitHubError(403, "Must have admin rights to Repository.")

@@ -122,7 +122,12 @@ def update_run(
 def _after_completion(events: Events, repo: Repo, run: CheckRun, sender: User) -> None:
     events.check_run("completed", repo, run, sender)
     suite = repo.check_suites[run.suite_id]
-    runs = [r for r in repo.check_runs.values() if r.suite_id == suite.id]
+    # A re-run replaces its predecessor: the suite sums up the latest run of each name.
+    latest: dict[str, CheckRun] = {}
+    for each in sorted(repo.check_runs.values(), key=lambda r: r.id):
+        if each.suite_id == suite.id:
+            latest[each.name] = each
+    runs = list(latest.values())
     if any(r.status != "completed" for r in runs):
         return
     conclusions = [r.conclusion or "neutral" for r in runs]

@@ -1,5 +1,6 @@
 """The CI runner: GitHub Actions' stand-in. It runs a repository's `ci_command` on a pushed head
-in a scratch checkout and reports a check run named `ci`."""
+in a scratch checkout and reports a check run named `ci` (once per commit, and again when the
+run is re-requested). A flake rule (flaky.py) makes chosen runs fail without running."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app.simulator.github import checks
+from app.simulator.github.flaky import FLAKY_LINE, flaky_now
 from app.simulator.github.gitops import GitError, GitRepo
 from app.simulator.github.models import Repo
 
@@ -56,20 +58,22 @@ class CIRunner:
         with self._sim.activity:
             return self._running
 
-    def trigger(self, repo: Repo, sha: str, branch: str | None) -> None:
-        """Start CI for `sha` unless the repository has none or this commit already ran."""
+    def trigger(self, repo: Repo, sha: str, branch: str | None, *, rerun: bool = False) -> bool:
+        """Start CI for `sha` unless the repository has none or this commit already ran (a
+        re-run runs again). True when a run started."""
         sim = self._sim
         command = repo.ci_command
         if not command or self._executor is None or self._stopping:
-            return
+            return False
         commit = GitRepo(repo.path).commit_info(sha)
         with sim.state.lock:
             already = any(
                 r.head_sha == sha and r.name == CHECK_NAME and r.app.id == sim.state.actions_app.id
                 for r in repo.check_runs.values()
             )
-            if already:
-                return
+            if already and not rerun:
+                return False
+            flaky = flaky_now(repo, sha, branch, first_run=not already)
             run = checks.create_run(
                 sim.state,
                 sim.events,
@@ -87,34 +91,45 @@ class CIRunner:
             timeout = repo.ci_timeout or sim.config.ci_timeout
         with sim.activity:
             self._running += 1
-        self._executor.submit(self._job, repo, run.id, sha, command, timeout)
+        self._executor.submit(self._job, repo, run.id, sha, command, timeout, flaky)
+        return True
 
-    def _job(self, repo: Repo, run_id: int, sha: str, command: str, timeout: float) -> None:
+    def _job(
+        self, repo: Repo, run_id: int, sha: str, command: str, timeout: float, flaky: bool
+    ) -> None:
         try:
-            scratch = Path(tempfile.mkdtemp(prefix="sim-ci-"))
-            try:
-                checkout = scratch / "src"
-                GitRepo(repo.path).checkout_copy(sha, checkout)
-                env = {
-                    "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                    "HOME": str(scratch),
-                    "LANG": "C.UTF-8",
-                    "CI": "true",
-                    "GITHUB_ACTIONS": "true",
-                    "GITHUB_SHA": sha,
-                    "GITHUB_REPOSITORY": repo.full_name,
-                }
-                conclusion, log = self._execute(command, checkout, env, timeout)
-            except GitError as exc:
-                conclusion, log = "failure", f"checkout failed: {exc}"
-            finally:
-                shutil.rmtree(scratch, ignore_errors=True)
+            if flaky:
+                conclusion, log = "failure", f"{FLAKY_LINE}\n"
+            else:
+                conclusion, log = self._checkout_and_run(repo, sha, command, timeout)
             if not self._stopping:
                 self._complete(repo, run_id, conclusion, log)
         finally:
             with self._sim.activity:
                 self._running = max(0, self._running - 1)
                 self._sim.activity.notify_all()
+
+    def _checkout_and_run(
+        self, repo: Repo, sha: str, command: str, timeout: float
+    ) -> tuple[str, str]:
+        scratch = Path(tempfile.mkdtemp(prefix="sim-ci-"))
+        try:
+            checkout = scratch / "src"
+            GitRepo(repo.path).checkout_copy(sha, checkout)
+            env = {
+                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "HOME": str(scratch),
+                "LANG": "C.UTF-8",
+                "CI": "true",
+                "GITHUB_ACTIONS": "true",
+                "GITHUB_SHA": sha,
+                "GITHUB_REPOSITORY": repo.full_name,
+            }
+            return self._execute(command, checkout, env, timeout)
+        except GitError as exc:
+            return "failure", f"checkout failed: {exc}"
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def _execute(
         self, command: str, cwd: Path, env: dict[str, str], timeout: float

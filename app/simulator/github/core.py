@@ -9,8 +9,9 @@ from app.simulator.github.ci import CIRunner
 from app.simulator.github.config import SimulatorConfig
 from app.simulator.github.events import Events
 from app.simulator.github.faults import FaultInjector, RateCounter, RequestLog
+from app.simulator.github.mergeability import MergeabilityWorker
 from app.simulator.github.models import Repo
-from app.simulator.github.pushguard import install_hook
+from app.simulator.github.pushguard import install_hooks
 from app.simulator.github.render import Renderer
 from app.simulator.github.state import SimState
 from app.simulator.github.webhooks import WebhookDispatcher
@@ -22,7 +23,7 @@ class Simulator:
         self.state = SimState(config.app_id, config.app_slug, config.id_base)
         self.repos_root: Path = config.data_dir / "repos"
         self.repos_root.mkdir(parents=True, exist_ok=True)
-        self.hooks_dir = install_hook(config.data_dir / "hooks")
+        self.hooks = install_hooks(config.data_dir / "hooks")
         self.render = Renderer(self.state, config.public_url or "http://127.0.0.1")
         # One condition for "something background changed": deliveries and CI jobs notify it,
         # `settle()` waits on it.
@@ -31,6 +32,7 @@ class Simulator:
         self.webhooks.configure(config.webhook_url, config.webhook_secret)
         self.events = Events(self.state, self.render, self.webhooks)
         self.ci = CIRunner(self)
+        self.mergeability = MergeabilityWorker(self)
         self.faults = FaultInjector()
         self.requests = RequestLog()
         self.rate = RateCounter()
@@ -44,9 +46,11 @@ class Simulator:
             self._stopping = False
         self.webhooks.start()
         self.ci.start()
+        self.mergeability.start()
 
     def stop(self) -> None:
         self.wake_waiters()
+        self.mergeability.stop()
         self.ci.stop()
         self.webhooks.stop()
 
@@ -70,21 +74,28 @@ class Simulator:
         with self.state.lock:
             return self._repo_locks.setdefault(repo.id, threading.Lock())
 
+    def _quiet(self) -> bool:
+        return (
+            self.webhooks.pending() == 0
+            and self.ci.running() == 0
+            and self.mergeability.pending() == 0
+        )
+
     def idle(self) -> dict[str, int | bool]:
         with self.activity:
             pending = self.webhooks.pending()
             running = self.ci.running()
+            computing = self.mergeability.pending()
         return {
-            "idle": pending == 0 and running == 0,
+            "idle": pending == 0 and running == 0 and computing == 0,
             "pending_deliveries": pending,
             "ci_running": running,
+            "mergeability_pending": computing,
         }
 
     def settle(self, timeout: float) -> bool:
-        """Block until no delivery is pending and no CI job runs, or until `timeout` passes."""
+        """Block until no delivery is pending, no CI job runs and every pull request's
+        mergeability is known, or until `timeout` passes."""
         with self.activity:
-            self.activity.wait_for(
-                lambda: self._stopping or (self.webhooks.pending() == 0 and self.ci.running() == 0),
-                timeout=timeout,
-            )
-            return self.webhooks.pending() == 0 and self.ci.running() == 0
+            self.activity.wait_for(lambda: self._stopping or self._quiet(), timeout=timeout)
+            return self._quiet()

@@ -4,8 +4,11 @@ A push is then announced as GitHub announces one (see refs.sync_refs)."""
 
 from __future__ import annotations
 
+import json
 import subprocess
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import anyio
 from fastapi import APIRouter, Request, Response
@@ -15,7 +18,8 @@ from app.simulator.github.core import Simulator
 from app.simulator.github.errors import GitHubError
 from app.simulator.github.gitops import GIT_TIMEOUT, hermetic_env
 from app.simulator.github.models import Repo, permission_at_least
-from app.simulator.github.pushguard import ALLOWED_ENV
+from app.simulator.github.policy import hook_document, pusher_for
+from app.simulator.github.pushguard import ALLOWED_ENV, POLICY_ENV
 from app.simulator.github.refs import sync_refs
 from app.simulator.github.routes.deps import REQUEST_CONTEXT
 
@@ -62,17 +66,22 @@ def _authorise(sim: Simulator, request: Request, repo: Repo, push: bool) -> Acto
     return actor
 
 
-def _push_rules(sim: Simulator, actor: Actor) -> dict[str, str]:
-    """What receive-pack needs to apply GitHub's rules to a push by `actor`: the workflows
-    guard as its pre-receive hook, and whether the actor may change workflows (an App only
-    with the `workflows` permission; people may)."""
+def _push_rules(sim: Simulator, repo: Repo, actor: Actor, policy_file: Path) -> dict[str, str]:
+    """What receive-pack needs to apply GitHub's rules to a push by `actor`: the hooks, whether
+    the actor may change workflows (an App only with the `workflows` permission; people may),
+    and, where the repository has branch rules, the rules as they stand for this actor (written
+    to `policy_file` for the update hook)."""
     allowed = actor.token is None or actor.token.permissions.get("workflows") == "write"
-    return {
-        "GIT_CONFIG_COUNT": "1",
-        "GIT_CONFIG_KEY_0": "core.hooksPath",
-        "GIT_CONFIG_VALUE_0": str(sim.hooks_dir),
-        ALLOWED_ENV: "1" if allowed else "0",
-    }
+    env = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.hooksPath"}
+    with sim.state.lock:
+        ruled = bool(repo.protections or repo.rulesets)
+        pusher = pusher_for(sim, actor, repo)
+    if ruled:
+        policy_file.write_text(json.dumps(hook_document(sim, repo, pusher)))
+        env[POLICY_ENV] = str(policy_file)
+    env["GIT_CONFIG_VALUE_0"] = str(sim.hooks.rules if ruled else sim.hooks.plain)
+    env[ALLOWED_ENV] = "1" if allowed else "0"
+    return env
 
 
 def _run_backend(
@@ -122,8 +131,9 @@ def _serve(
         return _run_backend(sim, repo, request, rest, body, user)
     # The push and the look at what it changed happen under the repository's ref lock, so
     # that concurrent pushes and merges are each announced exactly once.
-    with sim.repo_lock(repo):
-        result = _run_backend(sim, repo, request, rest, body, user, _push_rules(sim, actor))
+    with sim.repo_lock(repo), tempfile.TemporaryDirectory(prefix="sim-push-") as scratch:
+        rules = _push_rules(sim, repo, actor, Path(scratch) / "policy.json")
+        result = _run_backend(sim, repo, request, rest, body, user, rules)
         assert actor.user is not None
         sync_refs(sim, repo, actor.user)
     return result

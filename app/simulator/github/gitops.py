@@ -134,6 +134,8 @@ class GitRepo:
         # Let http-backend accept pushes; authentication is the simulator's job, not git's.
         repo.run("config", "http.receivepack", "true")
         repo.run("config", "receive.denyDeleteCurrent", "warn")
+        # GitHub keeps refs/pull/* itself: they can be fetched, never pushed.
+        repo.run("config", "receive.hideRefs", "refs/pull")
         return repo
 
     def import_directory(self, source: Path, branch: str, message: str, author: Identity) -> str:
@@ -287,6 +289,33 @@ class GitRepo:
         """Move `ref` from `old` to `new` atomically (`old` = ZERO_SHA: must not exist yet)."""
         proc = self.run("update-ref", ref, new, old, ok_codes=(0, 1, 128))
         return proc.returncode == 0
+
+    def set_ref(self, ref: str, sha: str) -> None:
+        """Point a ref the simulator owns (`refs/pull/N/head`) at `sha`, whatever it was."""
+        self.run("update-ref", ref, sha)
+
+    def commit_files(
+        self,
+        parent: str,
+        files: Mapping[str, str],
+        deletions: list[str],
+        message: str,
+        author: Identity,
+    ) -> str:
+        """A commit on top of `parent` with `files` (path -> text) written and `deletions`
+        removed, made without a work tree (the control API's stand-in for a person's push)."""
+        with tempfile.TemporaryDirectory() as scratch:
+            env = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+            self.run("read-tree", parent, env=env)
+            lines: list[str] = []
+            for path, text in files.items():
+                blob = self.run("hash-object", "-w", "--stdin", input=text.encode())
+                lines.append(f"100644 {blob.stdout.decode().strip()}\t{path}")
+            # Mode 0 removes an entry; --index-info needs no work tree, unlike --force-remove.
+            lines += [f"0 {ZERO_SHA}\t{path}" for path in deletions]
+            self.run("update-index", "--index-info", input="\n".join(lines).encode(), env=env)
+            tree = self.out("write-tree", env=env)
+        return self.commit_tree(tree, [parent], message, author, author)
 
     def delete_ref(self, ref: str, old: str) -> bool:
         return self.run("update-ref", "-d", ref, old, ok_codes=(0, 1, 128)).returncode == 0

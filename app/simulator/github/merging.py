@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from app.simulator.github import policy
 from app.simulator.github.errors import GitHubError
 from app.simulator.github.gitops import GitRepo, Identity
-from app.simulator.github.models import Issue, Repo, User
+from app.simulator.github.models import Repo, User
+from app.simulator.github.pullmerged import mark_merged
+from app.simulator.github.pushrules import Change, Pusher
 from app.simulator.github.refs import sync_refs
-from app.simulator.github.util import utcnow
 
 if TYPE_CHECKING:
     from app.simulator.github.core import Simulator
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
 HEAD_MODIFIED = "Head branch was modified. Review and try the merge again."
 NOT_MERGEABLE = "Pull Request is not mergeable"
 WEB_COMMITTER = Identity("GitHub", "noreply@github.com")
-CLOSING = re.compile(r"\b(?:close[sd]?|fix(?:e[sd])?|resolve[sd]?)\s*:?\s+#(\d+)\b", re.IGNORECASE)
 CAS_ATTEMPTS = 3
 
 
@@ -85,11 +85,27 @@ def _merge_commit(
     )
 
 
+def _check_rules(
+    sim: Simulator, repo: Repo, git: GitRepo, pr: PullSnapshot, pusher: Pusher
+) -> None:
+    """The base branch's protection and rulesets: 405 with their words when they refuse."""
+    base_tip = git.resolve(f"refs/heads/{pr.base_ref}")
+    if base_tip is None:
+        return
+    behind = not git.is_ancestor(base_tip, pr.head_sha)
+    with sim.state.lock:
+        issue = sim.state.pull(repo, pr.number)
+    refusal = policy.merge_refusal(sim, repo, issue, pusher, base_tip, behind)
+    if refusal is not None:
+        raise GitHubError(405, refusal, documentation_url=policy.MERGE_DOCS)
+
+
 def merge_pull(
     sim: Simulator,
     repo: Repo,
     number: int,
     merger: User,
+    pusher: Pusher,
     sha: str | None,
     method: str,
     title: str | None,
@@ -104,6 +120,7 @@ def merge_pull(
             raise GitHubError(405, "Pull Request is still a draft")
         if sha is not None and sha != pr.head_sha:
             raise GitHubError(409, HEAD_MODIFIED)
+        _check_rules(sim, repo, git, pr, pusher)
         for _ in range(CAS_ATTEMPTS):
             base_tip = git.resolve(f"refs/heads/{pr.base_ref}")
             if base_tip is None:
@@ -117,32 +134,18 @@ def merge_pull(
             raise GitHubError(409, "Base branch was modified. Review and try the merge again.")
         with sim.state.lock:
             issue = sim.state.pull(repo, number)
-            _mark_merged(sim, repo, issue, merger, new)
+            mark_merged(sim, repo, issue, merger, new)
         sync_refs(sim, repo, merger)
     return {"sha": new, "merged": True, "message": "Pull Request successfully merged"}
 
 
-def _mark_merged(sim: Simulator, repo: Repo, issue: Issue, merger: User, sha: str) -> None:
-    pull = issue.pull
-    assert pull is not None
-    now = utcnow()
-    pull.merged, pull.merged_at, pull.merged_by, pull.merge_commit_sha = True, now, merger, sha
-    pull.mergeable = None
-    issue.state, issue.closed_at, issue.closed_by, issue.updated_at = "closed", now, merger, now
-    sim.events.pull_request("closed", repo, issue, merger)
-    if pull.base_ref != repo.default_branch:
-        return  # GitHub closes linked issues only for merges into the default branch
-    for match in CLOSING.finditer(issue.body or ""):
-        target = repo.issues.get(int(match.group(1)))
-        if target is None or target.pull is not None or target.state != "open":
-            continue
-        target.state, target.state_reason = "closed", "completed"
-        target.closed_at, target.closed_by, target.updated_at = now, merger, now
-        sim.events.issue("closed", repo, target, merger)
-
-
 def update_branch(
-    sim: Simulator, repo: Repo, number: int, actor: User, expected_head_sha: str | None
+    sim: Simulator,
+    repo: Repo,
+    number: int,
+    actor: User,
+    pusher: Pusher,
+    expected_head_sha: str | None,
 ) -> None:
     """Merge the base branch into the pull request's head branch (`PUT .../update-branch`)."""
     git = GitRepo(repo.path)
@@ -165,6 +168,7 @@ def update_branch(
         new = git.commit_tree(
             tree, [pr.head_sha, base_tip], text, identity_of(actor), WEB_COMMITTER
         )
+        policy.enforce_push(sim, repo, pusher, Change(pr.head_ref, pr.head_sha, new))
         if not git.update_ref(f"refs/heads/{pr.head_ref}", new, pr.head_sha):
             raise GitHubError(422, "expected head sha didn’t match current head ref.")
         sync_refs(sim, repo, actor)

@@ -7,6 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from app.simulator.github.protection import BranchProtection, Ruleset
+
 # Permission levels of a user on a repository, weakest first (GitHub's role names).
 PERMISSION_ORDER = ("none", "read", "triage", "write", "maintain", "admin")
 
@@ -124,8 +126,11 @@ class PullInfo:
     merged_at: datetime | None = None
     merged_by: User | None = None
     merge_commit_sha: str | None = None
-    # None until computed with git; recomputed whenever the head or the base moves.
+    # None until the background job (mergeability.py) computes them with git; reset to None
+    # whenever the head or the base moves, as GitHub does.
     mergeable: bool | None = None
+    behind: bool | None = None  # the base has commits the head lacks
+    generation: int = 0  # bumped on every reset, so that a late job's answer is dropped
     # Diff figures against the base, refreshed with `mergeable` (rendering never runs git).
     commits: int = 0
     additions: int = 0
@@ -204,6 +209,17 @@ class CommitStatus:
 
 
 @dataclass
+class FlakeRule:
+    """Simulated intermittent CI failures: the next `fail_first_runs` CI runs of the repository
+    fail, and so does the first run of each commit whose branch matches `branches` (fnmatch) or
+    whose sha starts with one of `shas`; a re-run passes (unless the command itself fails)."""
+
+    fail_first_runs: int = 0
+    branches: list[str] = field(default_factory=list)
+    shas: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Repo:
     id: int
     owner: User
@@ -217,6 +233,9 @@ class Repo:
     description: str | None = None
     ci_command: str | None = None
     ci_timeout: float | None = None
+    # Actions' `on: push: branches:` filter of the CI workflow; None: the default branch only.
+    ci_branches: list[str] | None = None
+    flake: FlakeRule | None = None
     collaborators: dict[str, str] = field(default_factory=dict)  # lower-case login -> role
     labels: dict[str, Label] = field(default_factory=dict)  # lower-case name -> label
     issues: dict[int, Issue] = field(default_factory=dict)  # number -> issue or pull request
@@ -226,6 +245,8 @@ class Repo:
     statuses: list[CommitStatus] = field(default_factory=list)
     # The refs as the simulator last saw them; a change to them is a push.
     known_refs: dict[str, str] = field(default_factory=dict)
+    protections: dict[str, BranchProtection] = field(default_factory=dict)  # pattern -> rule
+    rulesets: dict[int, Ruleset] = field(default_factory=dict)
 
     @property
     def full_name(self) -> str:

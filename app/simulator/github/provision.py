@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from app.simulator.github.errors import GitHubError
 from app.simulator.github.gitops import GitRepo, Identity
 from app.simulator.github.models import PERMISSION_ORDER, Installation, Label, Repo, User
-from app.simulator.github.state import APP_EVENTS, APP_PERMISSIONS
+from app.simulator.github.state import APP_EVENTS
 from app.simulator.github.util import new_token, utcnow
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ class RepoSpec:
     default_branch: str = "main"
     ci_command: str | None = None
     ci_timeout: float | None = None
+    ci_branches: list[str] | None = None
     private: bool = False
     install: bool = True
     description: str | None = None
@@ -99,6 +100,7 @@ def create_repo(sim: Simulator, spec: RepoSpec) -> Repo:
             description=spec.description,
             ci_command=spec.ci_command,
             ci_timeout=spec.ci_timeout,
+            ci_branches=spec.ci_branches,
             known_refs=git.refs(),
         )
         for name, (color, description) in DEFAULT_LABELS.items():
@@ -119,7 +121,7 @@ def install_repo(sim: Simulator, repo: Repo) -> Installation:
             inst = Installation(
                 id=state.next_id(),
                 account=repo.owner,
-                permissions=dict(APP_PERMISSIONS),
+                permissions=dict(state.app.permissions),
                 events=list(APP_EVENTS),
                 created_at=now,
                 updated_at=now,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+from app.simulator.github import policy
 from app.simulator.github.models import (
     AppInfo,
     CheckRun,
@@ -355,6 +356,9 @@ class Renderer:
 
     # pull requests -------------------------------------------------------------------------------
     def mergeable_state(self, repo: Repo, issue: Issue) -> str:
+        """GitHub's words, most severe first: a conflict (dirty), the base's rules not met
+        (blocked: required checks, reviews), not up to date where the base demands it (behind),
+        other checks not passing (unstable), else clean; unknown until the job has run."""
         pull = issue.pull
         assert pull is not None
         if issue.state == "closed":
@@ -365,11 +369,11 @@ class Renderer:
             return "unknown"
         if not pull.mergeable:
             return "dirty"
-        runs = [r for r in repo.check_runs.values() if r.head_sha == pull.head_sha]
-        failing = {"failure", "timed_out", "cancelled", "action_required"}
-        if any(r.conclusion in failing for r in runs):
-            return "unstable"
-        if any(s.sha == pull.head_sha and s.state in ("failure", "error") for s in repo.statuses):
+        if policy.blocked(self.state, repo, issue):
+            return "blocked"
+        if pull.behind and policy.strict(repo, pull.base_ref):
+            return "behind"
+        if any(o.state != "success" for o in policy.outcomes_on(repo, pull.head_sha)):
             return "unstable"
         return "clean"
 

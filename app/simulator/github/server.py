@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from types import TracebackType
 
 import anyio
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
 from app.simulator.github import githttp
 from app.simulator.github.config import SimulatorConfig
@@ -18,10 +18,13 @@ from app.simulator.github.routes import (
     apps,
     checks,
     comments,
+    compare,
     control,
+    control_gate,
     gitrefs,
     issues,
     labels,
+    protection,
     pulls,
     repos,
     reviews,
@@ -30,7 +33,27 @@ from app.simulator.github.routes import (
 from app.simulator.github.state import SimState
 from app.web.server import ThreadServer
 
-__all__ = ["RunningSimulator", "SimulatorConfig", "create_app", "start_simulator"]
+__all__ = ["ROUTERS", "RunningSimulator", "SimulatorConfig", "create_app", "start_simulator"]
+
+# Order matters where paths overlap: `/commits/{ref}/check-runs` before `/commits/{ref}`,
+# `/branches/{branch}/protection` before `/branches/{branch}`, and git's `/{owner}/{repo}.git/...`
+# last. The control API's two routers come first; every other one is GitHub's.
+CONTROL_ROUTERS: tuple[APIRouter, ...] = (control.router, control_gate.router)
+GITHUB_ROUTERS: tuple[APIRouter, ...] = (
+    apps.router,
+    checks.router,
+    gitrefs.router,
+    issues.router,
+    labels.router,
+    comments.router,
+    subissues.router,
+    pulls.router,
+    reviews.router,
+    protection.router,
+    compare.router,
+    repos.router,
+)
+ROUTERS: tuple[APIRouter, ...] = (*CONTROL_ROUTERS, *GITHUB_ROUTERS, githttp.router)
 
 
 def create_app(config: SimulatorConfig) -> FastAPI:
@@ -54,23 +77,8 @@ def create_app(config: SimulatorConfig) -> FastAPI:
     )
     app.state.sim = sim
     install_error_handlers(app)
-    # Order matters where paths overlap: `/commits/{ref}/check-runs` before `/commits/{ref}`,
-    # and git's `/{owner}/{repo}.git/...` last.
-    for module in (
-        control,
-        apps,
-        checks,
-        gitrefs,
-        issues,
-        labels,
-        comments,
-        subissues,
-        pulls,
-        reviews,
-        repos,
-        githttp,
-    ):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.add_middleware(GitHubFrontMiddleware, sim=sim)
     return app
 

@@ -23,14 +23,15 @@ from app.simulator.github.models import (
 )
 from app.simulator.github.util import utcnow
 
-# What our App asks for when installed; the swarm needs all of these.
+# What our App asks for when installed: the `default_permissions` of the swarm's app.yml (a test
+# keeps the two equal). The control API can change them (`PUT /_sim/app/permissions`).
 APP_PERMISSIONS = {
     "checks": "write",
     "contents": "write",
     "issues": "write",
     "metadata": "read",
     "pull_requests": "write",
-    "statuses": "write",
+    "statuses": "read",
 }
 APP_EVENTS = [
     "check_run",

@@ -108,6 +108,30 @@ def update_check_run(
         return sim.render.check_run(found, run)
 
 
+@router.post("/repos/{owner}/{repo}/check-runs/{run_id:int}/rerequest", status_code=201)
+def rerequest_check_run(
+    sim: SimDep, actor: ActorDep, owner: str, repo: str, run_id: int
+) -> dict[str, Any]:
+    """Run the check again on the same commit. For Actions' CI that is a new run of the same
+    name in the same suite; for the App's own runs GitHub asks the App (`check_run.rerequested`)
+    to make the new run itself."""
+    found = repo_for(sim, actor, owner, repo, "write", "checks")
+    with sim.state.lock:
+        run = _run(sim, found, run_id)
+        state = sim.state
+        if run.app.id == state.app.id:
+            suite = found.check_suites[run.suite_id]
+            suite.status, suite.conclusion = "queued", None
+            sim.events.check_run("rerequested", found, run, actor.require_user())
+            return {}
+        if run.app.id != state.actions_app.id:
+            raise GitHubError(403, "Forbidden: the check run does not belong to this app")
+        branch = found.check_suites[run.suite_id].head_branch
+    if not sim.ci.trigger(found, run.head_sha, branch, rerun=True):
+        raise GitHubError(422, "This check run is not rerequestable")
+    return {}
+
+
 @router.get("/repos/{owner}/{repo}/check-runs/{run_id:int}")
 def get_check_run(
     sim: SimDep, actor: ActorDep, owner: str, repo: str, run_id: int

@@ -38,6 +38,7 @@ def create_repo(sim: SimDep, body: BodyDep) -> dict[str, Any]:
         default_branch=str(body.get("default_branch") or "main"),
         ci_command=body.get("ci_command"),
         ci_timeout=body.get("ci_timeout"),
+        ci_branches=_ci_branches(body),
         private=bool(body.get("private", False)),
         install=bool(body.get("install", True)),
         description=body.get("description"),
@@ -54,6 +55,16 @@ def create_repo(sim: SimDep, body: BodyDep) -> dict[str, Any]:
         }
 
 
+def _ci_branches(body: dict[str, Any]) -> list[str] | None:
+    """Actions' `on: push: branches:` patterns of the CI workflow (None: the default branch)."""
+    value = body.get("ci_branches")
+    if value is not None and (
+        not isinstance(value, list) or not all(isinstance(v, str) for v in value)
+    ):
+        raise GitHubError(422, "ci_branches must be a list of branch patterns")
+    return value
+
+
 @router.patch("/repos/{owner}/{name}")
 def update_repo(sim: SimDep, owner: str, name: str, body: BodyDep) -> dict[str, Any]:
     with sim.state.lock:
@@ -62,10 +73,13 @@ def update_repo(sim: SimDep, owner: str, name: str, body: BodyDep) -> dict[str, 
             repo.ci_command = body["ci_command"]
         if "ci_timeout" in body:
             repo.ci_timeout = body["ci_timeout"]
+        if "ci_branches" in body:
+            repo.ci_branches = _ci_branches(body)
         return {
             "full_name": repo.full_name,
             "ci_command": repo.ci_command,
             "ci_timeout": repo.ci_timeout,
+            "ci_branches": repo.ci_branches,
         }
 
 

@@ -14,7 +14,8 @@ from app.simulator.github.errors import GitHubError, validation_failed
 from app.simulator.github.events import commit_json
 from app.simulator.github.gitops import GitRepo
 from app.simulator.github.models import Issue, PullInfo, Repo
-from app.simulator.github.pullfacts import apply_facts, compute_facts
+from app.simulator.github.policy import pusher_for
+from app.simulator.github.pullfacts import apply_facts, compute_facts, forget_mergeability
 from app.simulator.github.routes.deps import (
     ActorDep,
     BodyDep,
@@ -91,7 +92,9 @@ def create_pull(
             )
             sim.events.pull_request("opened", found, issue, user)
             answer = sim.render.pull(found, issue)
+        git.set_ref(f"refs/pull/{issue.number}/head", head_sha)
         sim.ci.trigger(found, head_sha, head)
+    sim.mergeability.request(found, issue.number)
     return answer
 
 
@@ -171,7 +174,9 @@ def update_pull(
             if facts is not None and new_base:
                 changes = {"base": {"ref": {"from": pull.base_ref}, "sha": {"from": pull.base_sha}}}
                 pull.base_ref = new_base
+                forget_mergeability(pull)
                 apply_facts(pull, facts)
+                sim.mergeability.request(found, number)
                 sim.events.pull_request("edited", found, issue, user, changes=changes)
             state = opt_str(body, "state", "PullRequest")
             if state is not None:
@@ -226,11 +231,14 @@ def merge_pull(
     sim: SimDep, actor: ActorDep, owner: str, repo: str, number: int, body: BodyDep
 ) -> dict[str, Any]:
     found = repo_for(sim, actor, owner, repo, "write", "contents")
+    with sim.state.lock:
+        pusher = pusher_for(sim, actor, found)
     return merging.merge_pull(
         sim,
         found,
         number,
         actor.require_user(),
+        pusher,
         sha=opt_str(body, "sha", "PullRequest"),
         method=opt_str(body, "merge_method", "PullRequest") or "merge",
         title=opt_str(body, "commit_title", "PullRequest"),
@@ -238,13 +246,31 @@ def merge_pull(
     )
 
 
+@router.get("/repos/{owner}/{repo}/pulls/{number:int}/merge", status_code=204)
+def check_merged(sim: SimDep, actor: ActorDep, owner: str, repo: str, number: int) -> Response:
+    """204 if the pull request has been merged, 404 if not (or if it is no pull request)."""
+    found = repo_for(sim, actor, owner, repo, "read", "pull_requests")
+    with sim.state.lock:
+        pull = sim.state.pull(found, number).pull
+        if pull is None or not pull.merged:
+            raise GitHubError(404, "Not Found")
+    return Response(status_code=204)
+
+
 @router.put("/repos/{owner}/{repo}/pulls/{number:int}/update-branch")
 def update_branch(
     sim: SimDep, actor: ActorDep, owner: str, repo: str, number: int, body: BodyDep
 ) -> JSONResponse:
     found = repo_for(sim, actor, owner, repo, "write", "contents")
+    with sim.state.lock:
+        pusher = pusher_for(sim, actor, found)
     merging.update_branch(
-        sim, found, number, actor.require_user(), opt_str(body, "expected_head_sha", "PullRequest")
+        sim,
+        found,
+        number,
+        actor.require_user(),
+        pusher,
+        opt_str(body, "expected_head_sha", "PullRequest"),
     )
     with sim.state.lock:
         url = sim.render.html(f"/{found.full_name}/pull/{number}")

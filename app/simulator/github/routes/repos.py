@@ -14,6 +14,7 @@ from app.simulator.github.errors import GitHubError, not_found
 from app.simulator.github.events import commit_json
 from app.simulator.github.gitops import GitRepo, TreeEntry
 from app.simulator.github.models import Repo
+from app.simulator.github.render_rules import branch_summary, protection_for
 from app.simulator.github.routes.deps import ActorDep, SimDep, paginate, repo_for
 
 router = APIRouter()
@@ -114,10 +115,12 @@ def list_commits(
 
 
 def _short_branch(sim: Simulator, repo: Repo, name: str, sha: str) -> dict[str, Any]:
+    with sim.state.lock:
+        protected = protection_for(repo, name) is not None
     return {
         "name": name,
         "commit": {"sha": sha, "url": sim.render.repo_api(repo, f"/commits/{sha}")},
-        "protected": False,
+        "protected": protected,
     }
 
 
@@ -130,7 +133,11 @@ def list_branches(
     heads = sorted(
         (r[len("refs/heads/") :], s) for r, s in refs.items() if r.startswith("refs/heads/")
     )
-    return [_short_branch(sim, found, n, s) for n, s in paginate(request, response, heads)]
+    listed = [_short_branch(sim, found, n, s) for n, s in heads]
+    wanted = request.query_params.get("protected")
+    if wanted in ("true", "false"):
+        listed = [b for b in listed if b["protected"] == (wanted == "true")]
+    return paginate(request, response, listed)
 
 
 @router.get("/repos/{owner}/{repo}/branches/{branch:path}")
@@ -144,15 +151,13 @@ def get_branch(sim: SimDep, actor: ActorDep, owner: str, repo: str, branch: str)
     api = sim.render.repo_api(found, f"/branches/{quote(branch)}")
     with sim.state.lock:
         commit = commit_json(sim.render, found, info)
+        protection = branch_summary(found, branch)
     return {
         "name": branch,
         "commit": commit,
         "_links": {"self": api, "html": sim.render.html(f"/{found.full_name}/tree/{branch}")},
-        "protected": False,
-        "protection": {
-            "enabled": False,
-            "required_status_checks": {"enforcement_level": "off", "contexts": [], "checks": []},
-        },
+        "protected": protection["enabled"],
+        "protection": protection,
         "protection_url": f"{api}/protection",
     }
 
