@@ -21,6 +21,10 @@ from app.llm.factory import make_model
 from app.sandbox.factory import make_sandbox
 from app.sandbox.settings import SandboxSettings
 
+# The roles whose file tools are read-only, and whether each may still run commands: the planner
+# only reads; the judge reads and runs the tests (in a worktree nobody commits from).
+READ_ONLY_ROLES: dict[Role, bool] = {"planner": False, "judge": True}
+
 
 @dataclass
 class SessionResult:
@@ -68,7 +72,8 @@ async def run_session(
     workspace = WorkspaceTools(
         s.worktree,
         sandbox,
-        read_only=s.role == "planner",
+        read_only=s.role in READ_ONLY_ROLES,
+        allow_commands=READ_ONLY_ROLES.get(s.role, True),
         command_timeout_s=s.command_timeout_s,
         protected=[".git/**", ".git", *s.protected],
     )

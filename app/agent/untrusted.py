@@ -67,10 +67,39 @@ def clean(text: str) -> Cleaned:
     return Cleaned(text, removed)
 
 
+def reveal(text: str) -> tuple[str, int]:
+    """`text` with each invisible or control character shown as `⟦U+202E⟧` instead of removed,
+    and how many there were: for data whose hidden parts are themselves under review (a diff,
+    where a bidi control in the code is a finding, not noise). Line ends are kept as they are."""
+    count = 0
+
+    def shown(ch: str) -> str:
+        nonlocal count
+        if ch == "\r" or not _invisible(ch):
+            return ch
+        count += 1
+        return f"⟦U+{ord(ch):04X}⟧"
+
+    return "".join(shown(ch) for ch in text), count
+
+
 def frame(kind: str, text: str) -> str:
     """`text` between tags it cannot forge: both carry a digest of the text."""
     digest = hashlib.sha256(f"{kind}\0{text}".encode()).hexdigest()[:16]
     return f'<github-{kind} id="{digest}">\n{text}\n</github-{kind} id="{digest}">'
+
+
+_FRAMED = re.compile(
+    r'<github-([a-z-]+) id="([0-9a-f]{16})">\n(.*)\n</github-\1 id="\2">', re.DOTALL
+)
+
+
+def unframed(text: str) -> str | None:
+    """The text inside `frame(...)`'s tags, when `text` is exactly one genuine frame; else None."""
+    match = _FRAMED.fullmatch(text.strip())
+    if match is None or frame(match.group(1), match.group(3)) != text.strip():
+        return None
+    return match.group(3)
 
 
 def quoted(kind: str, text: str) -> tuple[str, list[str]]:

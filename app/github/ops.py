@@ -13,17 +13,30 @@ from typing import Literal
 
 from githubkit import GitHub
 from githubkit.exception import RequestFailed
+from githubkit.utils import UNSET
 from githubkit_schemas.latest.models import (
+    CheckRun,
     Issue,
     IssueComment,
     Label,
+    PullRequestReview,
     PullRequestSimple,
+    SimpleUser,
+)
+from githubkit_schemas.latest.types import (
+    ReposOwnerRepoCheckRunsCheckRunIdPatchBodyPropOutputType as CheckRunUpdateOutput,
+)
+from githubkit_schemas.latest.types import (
+    ReposOwnerRepoCheckRunsPostBodyPropOutputType as CheckRunOutput,
 )
 
 from app.credentials import redact
 from app.domain.refs import RepoRef
 
 Reaction = Literal["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"]
+CheckConclusion = Literal[
+    "success", "failure", "neutral", "cancelled", "skipped", "timed_out", "action_required"
+]
 
 log = logging.getLogger(__name__)
 
@@ -103,10 +116,15 @@ async def react_to_comment(gh: GitHub, repo: RepoRef, comment_id: int, content: 
     )
 
 
-def _written_by_bot(comment: IssueComment, login: str | None) -> bool:
-    if comment.user is None or comment.user.type != "Bot":
+def _is_bot(user: SimpleUser | None, login: str | None) -> bool:
+    """A bot's account (the App's own, `login`, when given)."""
+    if user is None or user.type != "Bot":
         return False
-    return login is None or comment.user.login == login
+    return login is None or user.login == login
+
+
+def _written_by_bot(comment: IssueComment, login: str | None) -> bool:
+    return _is_bot(comment.user, login)
 
 
 async def upsert_comment(
@@ -248,3 +266,117 @@ async def open_pull_request(
         )
     ).parsed_data
     return PullRequestRef(data.number, data.head.sha)
+
+
+# reviews and check runs ------------------------------------------------------------------------
+# GitHub refuses a check run's output.summary or output.text above 65,535 characters.
+CHECK_TEXT_LIMIT = 65_535
+
+
+async def post_review(
+    gh: GitHub, repo: RepoRef, pr_number: int, commit_id: str, body: str, marker_key: str,
+    author: str | None = None,
+) -> int:  # fmt: skip
+    """Post the bot's review of `commit_id` tagged `marker_key`, unless it already did; return
+    the review's id. `author`: the App's bot login; without it, any bot's review with the tag
+    is taken.
+
+    The review is always a COMMENT: GitHub answers 422 to APPROVE or REQUEST_CHANGES from the
+    pull request's own author ("Can not approve your own pull request"), and the App's bot
+    opened the swarm's pull requests. What gates the merge is the `swarm/judge` check run,
+    not the review's state. A review once posted is not edited: a new verdict (on a new commit)
+    is posted under a new key."""
+    tag = marker("review", marker_key)
+    review: PullRequestReview
+    async for review in gh.rest.paginate(
+        gh.rest.pulls.async_list_reviews, owner=repo.owner, repo=repo.name, pull_number=pr_number
+    ):
+        # Only the bot's own review: anyone may write the marker into a review of theirs.
+        if _is_bot(review.user, author) and tag in (review.body or ""):
+            return review.id
+    resp = await gh.rest.pulls.async_create_review(
+        repo.owner,
+        repo.name,
+        pr_number,
+        commit_id=commit_id,
+        body=f"{redact(body)}\n\n{tag}",
+        event="COMMENT",
+    )
+    return resp.parsed_data.id
+
+
+def _check_text(text: str) -> str:
+    text = redact(text)
+    if len(text) <= CHECK_TEXT_LIMIT:
+        return text
+    note = "\n\n[… cut at GitHub's limit]"
+    return text[: CHECK_TEXT_LIMIT - len(note)] + note
+
+
+async def set_check_run(
+    gh: GitHub, repo: RepoRef, head_sha: str, name: str, conclusion: CheckConclusion,
+    title: str, summary: str, text: str, details_url: str | None = None,
+    *, app_slug: str | None = None,
+) -> int:  # fmt: skip
+    """The App's check run `name` on `head_sha`, completed with `conclusion` and this output:
+    its existing run is updated in place (unchanged, nothing is written), else one is created.
+    Returns the run's id.
+
+    `app_slug`: the App's slug, so that only its own run is taken — a CI job may carry the same
+    name, and GitHub lets only the App that made a run change it. Without it, a run of that
+    name by any App is taken, and one GitHub refuses to let us change (403) is left as it is
+    while ours is created beside it."""
+    output: CheckRunOutput = {
+        "title": redact(title)[:1000],
+        "summary": _check_text(summary),
+        "text": _check_text(text),
+    }
+    run: CheckRun
+    async for run in gh.rest.paginate(
+        gh.rest.checks.async_list_for_ref,
+        map_func=lambda resp: resp.parsed_data.check_runs,
+        owner=repo.owner,
+        repo=repo.name,
+        ref=head_sha,
+        check_name=name,
+        filter_="all",
+    ):
+        if run.name != name or run.head_sha != head_sha:
+            continue
+        if app_slug is not None and (run.app is None or run.app.slug != app_slug):
+            continue
+        same = (
+            run.status == "completed"
+            and run.conclusion == conclusion
+            and (run.output.title, run.output.summary, run.output.text)
+            == (output["title"], output["summary"], output.get("text"))
+            and (details_url is None or run.details_url == details_url)
+        )
+        if same:
+            return run.id
+        try:
+            await gh.rest.checks.async_update(
+                repo.owner,
+                repo.name,
+                run.id,
+                status="completed",
+                conclusion=conclusion,
+                output=CheckRunUpdateOutput(**output),
+                details_url=details_url or UNSET,
+            )
+        except RequestFailed as exc:
+            if exc.response.status_code != 403 or app_slug is not None:
+                raise
+            continue  # another App's run of that name: not ours to change
+        return run.id
+    resp = await gh.rest.checks.async_create(
+        repo.owner,
+        repo.name,
+        name=name,
+        head_sha=head_sha,
+        status="completed",
+        conclusion=conclusion,
+        output=output,
+        details_url=details_url or UNSET,
+    )
+    return resp.parsed_data.id

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.agent.tools import READ_ONLY_TOOLS, WorkspaceTools
+from app.agent.tools import COMMAND_TOOLS, READ_ONLY_TOOLS, WorkspaceTools
 from app.sandbox import make_sandbox
 from tests.agent_tools.conftest import PROTECTED
 from tests.sandbox.helpers import make_runner
@@ -391,6 +391,29 @@ async def test_read_only_offers_and_allows_only_reading(worktree: Path) -> None:
         assert "not available to this read-only agent" in message
     assert not (worktree / "new.txt").exists() and not (worktree / "ran").exists()
     assert "Demo" in (worktree / "README.md").read_text()
+
+
+async def test_read_only_with_commands_reads_and_runs_but_edits_nothing(worktree: Path) -> None:
+    """The judge's tools: it runs the tests, but has no tool to change a file."""
+    tools = WorkspaceTools(
+        worktree, make_sandbox(worktree), read_only=True, allow_commands=True, protected=PROTECTED
+    )
+    assert {spec.name for spec in tools.specs()} == {*READ_ONLY_TOOLS, *COMMAND_TOOLS}
+    assert "[exit code 0]\nDemo" in await ok(tools, "run", command="grep -o Demo README.md")
+    for name, arguments in [
+        ("write_file", {"path": "new.txt", "content": "x"}),
+        ("replace", {"path": "README.md", "old": "Demo", "new": "Hacked"}),
+    ]:
+        message = await error(tools, name, **arguments)
+        assert "not available to this read-only agent" in message
+        assert "list_files, read_file, search, run" in message
+    assert not (worktree / "new.txt").exists()
+    assert "Demo" in (worktree / "README.md").read_text()
+
+
+def test_allow_commands_changes_nothing_for_an_agent_that_edits(worktree: Path) -> None:
+    tools = WorkspaceTools(worktree, make_sandbox(worktree), allow_commands=True)
+    assert {spec.name for spec in tools.specs()} == ALL_TOOLS
 
 
 # -- confinement --------------------------------------------------------------------------------

@@ -11,6 +11,6 @@ agent gets. They share `schema` (a tool's parameters and the checks of a call's 
 `output` (the caps) and `reading` (opening files as text, regular files only).
 """
 
-from app.agent.tools.workspace import READ_ONLY_TOOLS, WorkspaceTools
+from app.agent.tools.workspace import COMMAND_TOOLS, READ_ONLY_TOOLS, WorkspaceTools
 
-__all__ = ["READ_ONLY_TOOLS", "WorkspaceTools"]
+__all__ = ["COMMAND_TOOLS", "READ_ONLY_TOOLS", "WorkspaceTools"]

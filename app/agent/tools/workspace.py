@@ -2,8 +2,9 @@
 and `call()`.
 
 The tools themselves live in a module per kind; this one decides which of them an agent is
-offered (all of them, or only the read-only ones for the planner), checks each call's arguments,
-and turns every failure into an error result, so a bad call never takes the agent loop down.
+offered (all of them; only the read-only ones for the planner; the read-only ones and `run` for
+the judge), checks each call's arguments, and turns every failure into an error result, so a bad
+call never takes the agent loop down.
 """
 
 from __future__ import annotations
@@ -23,11 +24,17 @@ from app.llm.types import ToolSpec
 from app.sandbox.base import Sandbox
 
 READ_ONLY_TOOLS = ("list_files", "read_file", "search")
+COMMAND_TOOLS = ("run",)
 
 
 class WorkspaceTools:
     """The Toolbox an agent gets for one worktree; `read_only=True` (the planner) offers only
-    list_files, read_file and search."""
+    list_files, read_file and search, and `run` as well with `allow_commands=True` (the judge,
+    which runs the tests but edits nothing with its tools).
+
+    A command is not confined by `read_only`: the sandbox leaves the worktree writable (test
+    runs and builds write caches and artefacts there), so a read-only agent that runs commands
+    must work in a throwaway worktree whose changes nobody commits."""
 
     def __init__(
         self,
@@ -35,6 +42,7 @@ class WorkspaceTools:
         sandbox: Sandbox,
         *,
         read_only: bool = False,
+        allow_commands: bool = False,
         command_timeout_s: float = 600,
         protected: Sequence[str] = (".git/**",),
         output_cap: int = 20000,
@@ -44,6 +52,7 @@ class WorkspaceTools:
         self.root = self.paths.root
         self.sandbox = sandbox
         self.read_only = read_only
+        self.allow_commands = allow_commands
         self.command_timeout_s = command_timeout_s
         self.output_cap = output_cap
         search = SearchTool(self.paths, sandbox, output_cap=output_cap, backend=search_backend)
@@ -76,4 +85,6 @@ class WorkspaceTools:
             return ToolResult(f"{name} failed: {type(exc).__name__}: {exc}", is_error=True)
 
     def _offered(self, name: str) -> bool:
-        return not self.read_only or name in READ_ONLY_TOOLS
+        if not self.read_only or name in READ_ONLY_TOOLS:
+            return True
+        return self.allow_commands and name in COMMAND_TOOLS
