@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import typer
 
@@ -89,17 +90,33 @@ def worker() -> None:
 def demo(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object at the end."),
     keep: bool = typer.Option(False, help="Keep the demo's files (repositories, database)."),
+    scenario: Path | None = typer.Option(
+        None,
+        "--scenario",
+        help="A scenario file (YAML or JSON) to play instead of the built-in one (README: "
+        "Scenarios).",
+    ),
 ) -> None:
     """The whole flow on the GitHub simulator with a scripted model: no keys, no network."""
     import json
     import logging
 
-    from app.demo.run import run_demo
+    from app.demo.scenario import ScenarioError, load_builtin, load_scenario
+
+    try:
+        loaded = load_scenario(scenario) if scenario is not None else load_builtin()
+    except ScenarioError as exc:
+        typer.secho(f"swarm demo: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    from app.demo.run import run_demo  # the whole swarm: only once the scenario is good
 
     logging.basicConfig(level=logging.ERROR)
-    result = run_demo(as_json=as_json, keep=keep)
+    result = run_demo(as_json=as_json, keep=keep, scenario=loaded)
     if as_json:
         typer.echo(json.dumps(result.as_json(), indent=2))
+    for failure in result.failures():
+        typer.secho(f"swarm demo: {loaded.name}: {failure}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(0 if result.ok else 1)
 
 
 @cli.command()

@@ -1,4 +1,4 @@
-"""`swarm demo --json`, run as a user runs it."""
+"""`swarm demo --json`, run as a user runs it: the built-in scenario, and scenario files."""
 
 from __future__ import annotations
 
@@ -8,18 +8,35 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 
-def test_the_demo_plans_works_and_reports_honestly(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "app.cli", "demo", "--json"],
-        cwd=Path(__file__).parents[1],
+ROOT = Path(__file__).parents[1]
+
+
+def swarm_demo(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "app.cli", "demo", *args],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=600,
         check=False,
     )
+
+
+def test_the_demo_plans_works_and_reports_honestly(tmp_path: Path) -> None:
+    result = swarm_demo("--json")
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
+    assert report["scenario"] == "textkit" and report["timeline"] == []
+    assert report["ok"] is True and report["settled"] is True and report["warnings"] == []
+    assert {e["what"]: e["ok"] for e in report["expect"]} == {
+        "goal_state": True,
+        "tasks": True,
+        "pull_requests": True,
+        "merged": True,
+        "checks": True,
+    }
     assert report["goal"]["state"] == "prs_open"
     assert report["simulated"] == {"github": True, "model": "scripted"}
     assert len(report["tasks"]) == 3
@@ -32,3 +49,55 @@ def test_the_demo_plans_works_and_reports_honestly(tmp_path: Path) -> None:
         assert pr["files"] and not [f for f in pr["files"] if "__pycache__" in f], pr["files"]
         assert pr["check_conclusion"] == "success" and pr["check"] == {"ci": "success"}
         assert pr["merged"] is False  # merging is the merge gate's job, not the demo's
+
+
+STALLED = """\
+name: stalled
+repository:
+  name: ada/greet
+  files: {greet.py: "x = 1\\n"}
+goal: {title: Do nothing}
+model:
+  agents:
+    - match: the planner in Swarm # the model is busy for longer than the scenario waits
+      turns: [{error: {status: 429, retry_after: 30, message: slow down}, repeat: 3}]
+timeout: 3
+expect: {tasks: 1}
+"""
+
+
+def test_a_scenario_that_misses_fails_the_demo_and_says_why(tmp_path: Path) -> None:
+    scenario = tmp_path / "stalled.yaml"
+    scenario.write_text(STALLED)
+    result = swarm_demo("--json", "--scenario", str(scenario))
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert result.stderr.splitlines() == [
+        "swarm demo: stalled: the swarm did not settle in 3 s",
+        "swarm demo: stalled: expected tasks: 1, got 0",
+    ]
+    report = json.loads(result.stdout)
+    assert report["scenario"] == "stalled" and report["ok"] is False
+    assert report["settled"] is False and report["goal"]["state"] == "planning"
+    assert report["expect"] == [{"what": "tasks", "expected": 1, "actual": 0, "ok": False}]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            STALLED + "timeline: [{when: {event: push, match: {ref: '(main'}},"
+            " do: {comment: {goal: true, body: x}}}]\n",
+            "`timeline[0].when.match`: '(main' is not a valid regex",
+        ),
+        (STALLED.replace("title: Do nothing", "titel: x"), "`goal.titel` is not a known"),
+    ],
+)
+def test_a_bad_scenario_stops_before_anything_starts(
+    tmp_path: Path, text: str, message: str
+) -> None:
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text(text)
+    result = swarm_demo("--scenario", str(scenario))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"swarm demo: {scenario}: ") and message in result.stderr
+    assert "Traceback" not in result.stderr and result.stdout == ""
