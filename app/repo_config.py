@@ -46,11 +46,21 @@ class AgentLimits(_Strict):
     command_timeout_seconds: float = Field(600, gt=0)
 
 
+class Gate(_Strict):
+    # The checks a landing needs when the branch's protection and rulesets name none; unset:
+    # every check that ran on the candidate.
+    required_checks: list[str] | None = None
+    max_rounds: int = Field(3, ge=0, le=20)  # hand-backs per task (red CI, judge, conflict)
+    max_rebuilds: int = Field(5, ge=1, le=50)  # candidates rebuilt because the base moved
+    check_timeout_minutes: float = Field(30, gt=0)  # no check finished by then: blocked
+
+
 class RepoConfig(_Strict):
     models: Models = Models()
     test_command: str | None = None  # told to every worker, to run before it finishes
     max_agents: int = Field(4, ge=1, le=64)
-    merge_method: Literal["merge", "squash", "rebase"] = "squash"
+    merge_method: Literal["merge", "squash", "rebase"] = "merge"
+    gate: Gate = Gate()
     require_human_approval: bool = False
     protected_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_PROTECTED))
     budgets: Budgets = Budgets()

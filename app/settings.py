@@ -47,6 +47,10 @@ class Settings(SandboxSettings):
     queue_poll_seconds: float = Field(1.0, gt=0, alias="SWARM_QUEUE_POLL_SECONDS")
     # Moves within this window rewrite a goal's status comment once.
     status_debounce_seconds: float = Field(2.0, ge=0, alias="SWARM_STATUS_DEBOUNCE_SECONDS")
+    # The merge gate re-reads a candidate's checks this often even when no webhook came (a
+    # lost delivery), and what people said on a held pull request less often.
+    gate_poll_seconds: float = Field(60.0, gt=0, alias="SWARM_GATE_POLL_SECONDS")
+    gate_people_poll_seconds: float = Field(600.0, gt=0, alias="SWARM_GATE_PEOPLE_POLL_SECONDS")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="SWARM_LOG_LEVEL")
     log_format: Literal["text", "json"] = Field("text", alias="SWARM_LOG_FORMAT")
 
@@ -59,7 +63,7 @@ class Settings(SandboxSettings):
 
     # DBOS recovers a crashed process's workflows only for the same application version.
     # Pinning it keeps running goals recoverable across an upgrade of Swarm (see README).
-    app_version: str = Field("3", alias="SWARM_APP_VERSION")
+    app_version: str = Field("4", alias="SWARM_APP_VERSION")
 
     @field_validator("github_api_url")
     @classmethod

@@ -18,14 +18,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.demo.run import seed
-from app.demo.script import demo_script
+from app.demo.script import happy_script
 from app.demo.stack import remove_stack_files, temporary_stack
 
 COMMENT_WRITE = re.compile(r"^/repos/[^/]+/[^/]+/issues/(?:\d+/comments|comments/\d+)$")
 
 
 def one_run() -> dict[str, float]:
-    stack = temporary_stack(demo_script())
+    stack = temporary_stack(happy_script())
     try:
         with stack:
             seed(stack)

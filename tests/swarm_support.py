@@ -18,6 +18,8 @@ from app.demo.script import GOAL_BODY, GOAL_TITLE
 from app.demo.stack import LocalStack
 
 FULL = f"{OWNER}/{REPO}"
+# CI runs on pushes to main and to the merge gate's candidates, as the README tells users.
+GATE_CI_BRANCHES = ["main", "swarm/gate/**"]
 
 
 @contextmanager
@@ -27,6 +29,7 @@ def seeded_stack(
     *,
     in_process: bool = True,
     overrides: dict[str, str] | None = None,
+    ci_branches: list[str] | None = None,
 ) -> Iterator[tuple[LocalStack, GitHub]]:
     """The stack with octo/textkit created; yields it and the maintainer's client.
 
@@ -36,8 +39,9 @@ def seeded_stack(
     with stack.start(start_swarm=in_process):
         maintainer = stack.control.create_user(OWNER)
         stack.control.create_repo(
-            owner=OWNER, name=REPO, source_dir=SAMPLE, ci_command=f"{sys.executable} -m pytest -q"
-        )
+            owner=OWNER, name=REPO, source_dir=SAMPLE, ci_command=f"{sys.executable} -m pytest -q",
+            ci_branches=GATE_CI_BRANCHES if ci_branches is None else ci_branches,
+        )  # fmt: skip
         stack.settle()
         assert stack.simulator is not None
         octo = GitHub(maintainer["token"], base_url=stack.simulator.url + "/")

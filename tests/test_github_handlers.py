@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from app import runtime
-from app.demo.script import demo_script
+from app.demo.script import happy_script
 from app.github.ops import SWARM_LABELS
 from tests.swarm_support import (
     FULL,
@@ -47,7 +47,7 @@ def test_a_writer_s_label_is_acknowledged_and_recorded_as_a_goal(tmp_path: Path)
 
 
 def test_github_failing_mid_run_is_retried_and_creates_nothing_twice(tmp_path: Path) -> None:
-    with seeded_stack(tmp_path, demo_script()) as (stack, octo):
+    with seeded_stack(tmp_path, happy_script()) as (stack, octo):
         issues = rf"^/repos/{OWNER}/{REPO}/issues$"
         stack.control.inject_fault(issues, 502, method="POST", count=1)
         stack.control.inject_fault(
@@ -68,7 +68,7 @@ def test_github_failing_mid_run_is_retried_and_creates_nothing_twice(tmp_path: P
 
 def test_a_planner_that_cannot_run_is_reported_on_the_goal(tmp_path: Path) -> None:
     overrides = {"SWARM_PLANNER_MODEL": "mystery/model-9"}
-    with seeded_stack(tmp_path, demo_script(), overrides=overrides) as (stack, octo):
+    with seeded_stack(tmp_path, happy_script(), overrides=overrides) as (stack, octo):
         goal = open_goal(octo)
         stack.settle()
         comments = octo.rest.issues.list_comments(OWNER, REPO, goal).parsed_data

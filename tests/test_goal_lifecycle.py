@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from app import runtime
-from app.demo.script import PLAN, SLUG_PY, WORDS_PY, demo_script
+from app.demo.script import PLAN, SLUG_PY, WORDS_PY, happy_script
 from tests.swarm_support import (
     FULL,
     OWNER,
@@ -26,7 +26,7 @@ def _comments(octo: Any, number: int) -> list[str]:
 
 
 def test_a_swarm_plan_goal_posts_its_plan_and_waits_for_go(tmp_path: Path) -> None:
-    with seeded_stack(tmp_path, demo_script()) as (stack, octo):
+    with seeded_stack(tmp_path, happy_script()) as (stack, octo):
         goal = open_goal(octo, label="swarm:plan")
         stack.settle()  # settles while the goal waits for a person
         plan = [c for c in _comments(octo, goal) if "<!-- swarm:plan:" in c]
@@ -114,7 +114,7 @@ def test_a_spent_budget_stops_the_goal_and_retry_after_raising_it_goes_on(
 ) -> None:
     tiny = "test_command: python -m pytest -q\nmax_agents: 1\nbudgets:\n  goal_tokens: 20000\n"
     ample = tiny.replace("20000", "1000000")
-    with seeded_stack(tmp_path, demo_script()) as (stack, octo):
+    with seeded_stack(tmp_path, happy_script()) as (stack, octo):
         token = stack.control.create_user("octo-pusher")["token"]
         stack.control.set_permission(OWNER, REPO, "octo-pusher", "write")
         push_file(stack, token, ".github/swarm.yml", tiny, "Tiny budget")
@@ -134,7 +134,7 @@ def test_a_spent_budget_stops_the_goal_and_retry_after_raising_it_goes_on(
 
 
 def test_retry_after_an_invalid_config_plans_the_goal(tmp_path: Path) -> None:
-    with seeded_stack(tmp_path, demo_script()) as (stack, octo):
+    with seeded_stack(tmp_path, happy_script()) as (stack, octo):
         token = stack.control.create_user("octo-pusher")["token"]
         stack.control.set_permission(OWNER, REPO, "octo-pusher", "write")
         push_file(stack, token, ".github/swarm.yml", "max_agents: lots\n", "Broken config")
@@ -156,7 +156,7 @@ def test_retry_after_an_invalid_config_plans_the_goal(tmp_path: Path) -> None:
 
 def test_a_repository_can_bring_its_own_agent_cli(tmp_path: Path) -> None:
     config = "worker_command: head -n 5 {prompt_file} > TASK.txt\n"
-    with seeded_stack(tmp_path, demo_script()) as (stack, octo):
+    with seeded_stack(tmp_path, happy_script()) as (stack, octo):
         token = stack.control.create_user("octo-pusher")["token"]
         stack.control.set_permission(OWNER, REPO, "octo-pusher", "write")
         push_file(stack, token, ".github/swarm.yml", config, "Use our own agent")

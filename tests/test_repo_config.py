@@ -8,7 +8,8 @@ def test_missing_or_empty_file_means_defaults() -> None:
         config = parse_repo_config(text)
         assert config.max_agents == 4
         assert config.protected_paths == DEFAULT_PROTECTED
-        assert config.merge_method == "squash"
+        assert config.merge_method == "merge"  # lands the tested merge commit itself
+        assert config.gate.max_rounds == 3 and config.gate.required_checks is None
 
 
 def test_values_are_read() -> None:
@@ -35,3 +36,15 @@ def test_values_are_read() -> None:
 def test_invalid_files_name_the_key(text: str, message: str) -> None:
     with pytest.raises(RepoConfigError, match=message.replace("[", r"\[")):
         parse_repo_config(text)
+
+
+def test_the_gate_s_bounds_are_read_and_checked() -> None:
+    config = parse_repo_config(
+        "gate:\n  required_checks: [ci, lint]\n  max_rounds: 1\n  check_timeout_minutes: 5\n"
+    )
+    assert config.gate.required_checks == ["ci", "lint"]
+    assert (config.gate.max_rounds, config.gate.check_timeout_minutes) == (1, 5)
+    with pytest.raises(RepoConfigError, match="gate.max_rounds"):
+        parse_repo_config("gate:\n  max_rounds: -1\n")
+    with pytest.raises(RepoConfigError, match="gate.landing"):
+        parse_repo_config("gate:\n  landing: now\n")

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from app.demo.script import PLAN, README_DOCS, SLUG_PY, WORDS_PY, demo_script
+from app.demo.script import PLAN, README_DOCS, SLUG_PY, WORDS_PY, happy_script
 from tests.swarm_support import (
     FULL,
     OWNER,
@@ -38,7 +38,7 @@ def pr_file(octo: Any, ref: str, path: str) -> str:
 
 
 def test_a_labelled_goal_becomes_sub_issues_and_one_pull_request_per_task(tmp_path: Path) -> None:
-    with seeded_stack(tmp_path, demo_script()) as (stack, octo):
+    with seeded_stack(tmp_path, happy_script()) as (stack, octo):
         goal = open_goal(octo)
         stack.settle()
 
@@ -149,7 +149,7 @@ def test_redeliveries_and_a_restart_make_no_second_issue_branch_or_pull_request(
 
 
 def test_a_user_without_write_access_costs_nothing(tmp_path: Path) -> None:
-    with seeded_stack(tmp_path, demo_script()) as (stack, _maintainer):
+    with seeded_stack(tmp_path, happy_script()) as (stack, _maintainer):
         reader = user_client(stack, "reader", "read")
         issue = reader.rest.issues.create(OWNER, REPO, title="Please do everything").parsed_data
         requests_before = len(stack.control.requests())
@@ -181,7 +181,7 @@ def _blocking_worker(match: str, gate: str, extra_turns: list[dict[str, Any]]) -
 
 
 def _script_with(*agents: dict[str, Any]) -> dict[str, Any]:
-    script = demo_script()
+    script = happy_script()
     script["agents"] = [*agents, *script["agents"]]
     return script
 

@@ -10,7 +10,6 @@ swarm made through the API and checks the scenario's `expect:`.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import shutil
 import sys
@@ -62,6 +61,10 @@ class DemoResult:
     expectations: list[Outcome] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     unsettled: str | None = None  # why the run stopped before everything had settled
+    main_tests_passed: bool | None = None  # CI on the base branch's tip, once all landed
+    conflicts_resolved: int = 0  # conflicts with main an agent resolved, in tasks that landed
+    judge_verdicts: int = 0  # verdicts the judge posted (a review each)
+    ci_runs: int = 0  # CI runs the gate waited for: candidates and re-runs
 
     def failures(self) -> list[str]:
         """What went other than the scenario says: no settling, expectations missed, actions
@@ -92,6 +95,10 @@ class DemoResult:
             "ok": self.ok,
             "settled": self.unsettled is None,
             "warnings": self.warnings,
+            "main_tests_passed": self.main_tests_passed,
+            "conflicts_resolved": self.conflicts_resolved,
+            "judge_verdicts": self.judge_verdicts,
+            "ci_runs": self.ci_runs,
             "wall_seconds": round(self.wall_seconds, 2),
             "model_requests": self.model_requests,
             "simulated": {"github": True, "model": "scripted"},
@@ -183,16 +190,7 @@ class Player:
         return tree
 
     def _ci_options(self, control: SimulatorControl) -> dict[str, Any]:
-        branches = self.spec.repository.ci_branches
-        if branches is None:
-            return {}
-        if "ci_branches" in inspect.signature(control.create_repo).parameters:
-            return {"ci_branches": list(branches)}
-        self.warnings.append(
-            "repository.ci_branches is ignored: this simulator's control client does not take "
-            "it, so CI runs on the pushes the simulator picks by default"
-        )
-        return {}
+        return {"ci_branches": list(self.spec.repository.ci_branches)}
 
     # playing ------------------------------------------------------------------------------------
     def _act(self, entry: Entry, delivery: dict[str, Any] | None) -> str:
@@ -387,8 +385,12 @@ def collect(octo: GitHub, goal_number: int, full_name: str = f"{OWNER}/{REPO}") 
         if not task.pr_number:
             continue
         pr = octo.rest.pulls.get(owner, repo, task.pr_number).parsed_data
-        runs = octo.rest.checks.list_for_ref(owner, repo, pr.head.sha).parsed_data.check_runs
+        # The checks of what landed (the tested candidate), else of the pull request's head.
+        checked = task.tested_sha or pr.head.sha
+        runs = octo.rest.checks.list_for_ref(owner, repo, checked).parsed_data.check_runs
         files: list[Any] = list(octo.rest.pulls.list_files(owner, repo, pr.number).parsed_data)
+        reviews: list[Any] = list(octo.rest.pulls.list_reviews(owner, repo, pr.number).parsed_data)
+        result.judge_verdicts += sum(1 for r in reviews if r.user and r.user.type == "Bot")
         result.pull_requests.append(
             {
                 "number": pr.number,
@@ -398,8 +400,20 @@ def collect(octo: GitHub, goal_number: int, full_name: str = f"{OWNER}/{REPO}") 
                 "check": {run.name: run.conclusion for run in runs},
                 "check_conclusion": _overall(r.conclusion for r in runs),
                 "merged": bool(pr.merged),
+                "tested_sha": task.tested_sha or None,
+                "landed_sha": task.landed_sha or None,
+                "rounds": task.rounds,
+                "flakes": task.flakes,
             }
         )
+    result.ci_runs = sum(t.ci_runs for t in tasks)
+    result.conflicts_resolved = sum(t.conflicts for t in tasks if t.state == "done")
+    if tasks and all(t.state == "done" for t in tasks):
+        base = octo.rest.repos.get(owner, repo).parsed_data.default_branch
+        tip = octo.rest.git.get_ref(owner, repo, f"heads/{base}").parsed_data.object_.sha
+        tip_runs = octo.rest.checks.list_for_ref(owner, repo, tip).parsed_data.check_runs
+        ci = [r.conclusion for r in tip_runs if r.name != "swarm/judge"]
+        result.main_tests_passed = bool(ci) and all(c == "success" for c in ci)
     return result
 
 
@@ -414,7 +428,7 @@ def _overall(conclusions: Any) -> str | None:
 
 def print_summary(console: Console, result: DemoResult) -> None:
     table = Table(title=f"goal #{result.goal['number']}: {result.goal['state']}")
-    for column in ("sub-issue", "state", "pull request", "head", "CI", "merged"):
+    for column in ("sub-issue", "state", "pull request", "rounds", "tested", "landed", "merged"):
         table.add_column(column)
     prs = {pr["number"]: pr for pr in result.pull_requests}
     for task in result.tasks:
@@ -423,8 +437,9 @@ def print_summary(console: Console, result: DemoResult) -> None:
             f"#{task['issue']} {task['title']}",
             task["state"],
             f"#{pr['number']}" if pr else "—",
-            pr.get("head_sha", "")[:10] or "—",
-            str(pr.get("check_conclusion") or "—"),
+            str(pr.get("rounds", "—")),
+            (pr.get("tested_sha") or "")[:10] or "—",
+            (pr.get("landed_sha") or "")[:10] or "—",
             "yes" if pr.get("merged") else "no",
         )
     console.print(table)
@@ -437,6 +452,10 @@ def print_summary(console: Console, result: DemoResult) -> None:
         console.print(f"[{style}]{outcome.line()}[/]", highlight=False)
     console.print(
         f"{len(result.tasks)} sub-issues, {len(result.pull_requests)} pull requests, "
-        f"{result.model_requests} scripted model requests, {result.wall_seconds:.1f} s. "
-        "Merging is the merge gate's job (CI + judge), not the demo's."
+        f"{result.ci_runs} CI runs, {result.judge_verdicts} judge verdicts, "
+        f"{result.conflicts_resolved} conflicts resolved by an agent, "
+        f"{result.model_requests} scripted model requests, {result.wall_seconds:.1f} s."
     )
+    if result.main_tests_passed is not None:
+        verdict = "pass" if result.main_tests_passed else "[red]FAIL[/]"
+        console.print(f"main's tests at its tip, after every landing: {verdict}")

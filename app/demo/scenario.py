@@ -7,7 +7,7 @@
       files: {README.md: "# textkit\\n"} # inline files (win over `source`)
       ci_command: python -m pytest -q   # default: pytest with the interpreter running the demo
       config: "max_agents: 2\\n"        # the text of .github/swarm.yml
-      ci_branches: [main]               # where the simulator runs CI (when it supports it)
+      ci_branches: [main, "swarm/gate/**"]  # pushes that run CI (this is the default)
       collaborators: {alice: write}     # more people, with their permission
     goal: {title: …, body: …, labels: [swarm], maintainer: octo}
     model: {agents: […]}                # the scripted model (app/simulator/models/script.py)
@@ -74,7 +74,9 @@ class Repository(_Strict):
     files: dict[str, str] = Field(default_factory=dict)
     ci_command: str | None = None
     config: str | None = None
-    ci_branches: list[str] | None = None
+    # Pushes that run CI (Actions' `on: push: branches:`): main, and the merge gate's candidates —
+    # the line the README asks users to add to their CI.
+    ci_branches: list[str] = Field(default_factory=lambda: ["main", "swarm/gate/**"])
     collaborators: dict[str, Permission] = Field(default_factory=dict)
 
     @field_validator("name")

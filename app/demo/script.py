@@ -8,6 +8,7 @@ server's script, the goal's text, the planner's plan and the files each worker w
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from app.demo.scenario import load_builtin
@@ -27,9 +28,9 @@ def _calls(name: str) -> list[dict[str, Any]]:
 
 
 def _written(path: str) -> str:
-    return next(
-        c["arguments"]["content"] for c in _calls("write_file") if c["arguments"]["path"] == path
-    )
+    """What the scenario's workers leave in `path`: its last write."""
+    writes = [c for c in _calls("write_file") if c["arguments"]["path"] == path]
+    return str(writes[-1]["arguments"]["content"])
 
 
 GOAL_TITLE: str = _BUILTIN.spec.goal.title
@@ -40,3 +41,60 @@ WORDS_TEST = _written("tests/test_words.py")
 SLUG_PY = _written("textkit/slug.py")
 SLUG_TEST = _written("tests/test_slug.py")
 README_DOCS = _written("README.md")
+# What each task's worker writes in the end (without the shared `textkit/__init__.py`).
+FINAL_FILES: dict[str, dict[str, str]] = {
+    "words": {"textkit/words.py": WORDS_PY, "tests/test_words.py": WORDS_TEST},
+    "slug": {"textkit/slug.py": SLUG_PY, "tests/test_slug.py": SLUG_TEST},
+    "docs": {"README.md": README_DOCS},
+}
+
+
+def _call(name: str, **arguments: Any) -> dict[str, Any]:
+    return {"name": name, "arguments": arguments}
+
+
+def judge_agent(
+    title: str, criteria: list[str], *, approve: bool = True, repeat: int = 1
+) -> dict[str, Any]:
+    """A scripted judge of the task titled `title`: it runs the tests, then hands in a verdict
+    on every criterion (all met, or none), `repeat` times (once per head it is asked about)."""
+    verdict = {
+        "decision": "approve" if approve else "request_changes",
+        "criteria": [
+            {"criterion": c, "met": approve, "evidence": "python -m pytest -q: passed"}
+            for c in criteria
+        ],
+        "summary": "Checked against every criterion." if approve else "Not yet.",
+    }
+    turns = [
+        {"tool_calls": [_call("run", command="python -m pytest -q")]},
+        {"tool_calls": [_call("submit_verdict", **verdict)]},
+        {"tool_calls": [_call("finish", summary=verdict["summary"])]},
+    ]
+    return {"name": f"judge: {title}", "match": f"for the task “{title}”", "turns": turns * repeat}
+
+
+def happy_script(**approve: bool) -> dict[str, Any]:
+    """The built-in plan with nothing going wrong: each worker writes its final files at once,
+    and each judge approves (unless `approve` says otherwise for its task's key)."""
+    planner = demo_script()["agents"][0]
+    judges = [
+        judge_agent(t["title"], t["acceptance"], approve=approve.get(t["key"], True), repeat=3)
+        for t in PLAN["tasks"]
+    ]
+    workers = [_final_worker(t["title"], FINAL_FILES[t["key"]]) for t in PLAN["tasks"]]
+    return {"agents": [planner, *judges, *workers]}
+
+
+def _final_worker(title: str, files: dict[str, str]) -> dict[str, Any]:
+    writes = [_call("write_file", path=p, content=c) for p, c in files.items()]
+    return {
+        "name": f"worker: {title}",
+        "match": f"{re.escape(title)} \\(#",
+        "turns": [
+            {"tool_calls": [_call("list_files", path=".")]},
+            {"tool_calls": writes},
+            {"tool_calls": [_call("run", command="python -m pytest -q")]},
+            {"tool_calls": [_call("finish", summary=f"Done: {title}; pytest passes.")]},
+        ],
+    }

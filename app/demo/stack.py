@@ -32,6 +32,7 @@ from app.web.server import ThreadServer, serve_in_thread
 
 WEBHOOK_SECRET = "swarm-local-stack"
 SCRIPTED_MODEL = "openai/scripted"
+SCRIPTED_JUDGE_MODEL = "anthropic/scripted"
 UNFINISHED = ["PENDING", "ENQUEUED", "DELAYED"]  # DELAYED: a debounced status refresh
 
 
@@ -90,13 +91,22 @@ class LocalStack:
             "SWARM_QUEUE_POLL_SECONDS": str(self.poll_seconds),
             "SWARM_PLANNER_MODEL": SCRIPTED_MODEL,
             "SWARM_WORKER_MODEL": SCRIPTED_MODEL,
-            "SWARM_JUDGE_MODEL": SCRIPTED_MODEL,
+            # The judge is of another family than the workers, as by default in production:
+            # the same scripted server, through the Anthropic SDK and wire format.
+            "SWARM_JUDGE_MODEL": SCRIPTED_JUDGE_MODEL,
             "OPENAI_BASE_URL": f"{self.models.url}/v1",
             "OPENAI_API_KEY": "scripted-model-needs-no-key",
+            "ANTHROPIC_BASE_URL": self.models.url,
+            "ANTHROPIC_API_KEY": "scripted-model-needs-no-key",
             **self.overrides,
         }
         # The model SDKs read their endpoint from the environment, as in production.
-        for name in ("OPENAI_BASE_URL", "OPENAI_API_KEY"):
+        for name in (
+            "OPENAI_BASE_URL",
+            "OPENAI_API_KEY",
+            "ANTHROPIC_BASE_URL",
+            "ANTHROPIC_API_KEY",
+        ):
             self._saved_env[name] = os.environ.get(name)
             os.environ[name] = self.env[name]
         self.settings = load_settings(**self.env)

@@ -20,6 +20,11 @@ def task_workflow_id(repo: str, number: int, tag: str = "") -> str:
     return f"task:{repo}#{number}" + (f":{tag}" if tag else "")
 
 
+def gate_workflow_id(repo: str, pr_number: int, head_sha: str, tag: str = "") -> str:
+    """One gate per pull request head: a new push is a new gate (a retry's carries a tag)."""
+    return f"gate:{repo}#{pr_number}:{head_sha}" + (f":{tag}" if tag else "")
+
+
 def planner_workflow_id(goal_workflow: str) -> str:
     return f"{goal_workflow}:planner"
 

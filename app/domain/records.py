@@ -26,6 +26,7 @@ class Goal:
     cost_usd: float = 0.0
     note: str = ""  # why it is where it is, for people
     workflow_id: str = ""  # its active run
+    created_at: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,16 @@ class Task:
     cost_usd: float = 0.0
     note: str = ""
     run: str = ""  # its latest run's workflow id
+    gate: str = ""  # its merge gate's workflow id
+    candidate_sha: str = ""  # the commit the gate tests: the base with the pull request merged
+    verdict: str = ""  # the judge's: "approved" or "changes", for `verdict_sha`
+    verdict_sha: str = ""  # the head the verdict is bound to
+    rounds: int = 0  # times the gate handed it back (red CI, the judge, a conflict)
+    flakes: int = 0  # checks that failed, then passed their one re-run
+    ci_runs: int = 0  # candidates and re-runs whose checks the gate waited for
+    conflicts: int = 0  # conflicts with the base resolved by an agent
+    tested_sha: str = ""  # the candidate that passed
+    landed_sha: str = ""  # where the base branch went: must equal tested_sha
     version: int = 0
 
     @property

@@ -15,7 +15,7 @@ class TaskState(StrEnum):
     PLANNED = "planned"  # a sub-issue exists; waits for its dependencies and a slot
     QUEUED = "queued"  # a run is enqueued for an agent
     WORKING = "working"  # an agent is at work on it
-    PR_OPEN = "pr_open"  # its pull request is open
+    PR_OPEN = "pr_open"  # its pull request is open: the merge gate tests, judges and lands it
     SUBGOAL = "subgoal"  # too big for one agent: planned as a goal of its own
     DONE = "done"  # landed
     FAILED = "failed"
@@ -29,7 +29,8 @@ class GoalState(StrEnum):
     PLANNING = "planning"
     AWAITING_GO = "awaiting_go"  # the plan is posted; waits for `/swarm go`
     WORKING = "working"
-    PRS_OPEN = "prs_open"  # every task has its pull request
+    DONE = "done"  # every task landed, the goal is closed with a summary
+    PAUSED = "paused"  # a landing did not land what was tested: a person must look
     INCOMPLETE = "incomplete"
     FAILED = "failed"
     STOPPED = "stopped"
@@ -44,17 +45,17 @@ G = GoalState
 ACTIVE_TASK_STATES = frozenset({T.QUEUED, T.WORKING})
 # Task states a retry puts back in the queue.
 RETRYABLE_TASK_STATES = frozenset({T.FAILED, T.STOPPED, T.BUDGET_EXHAUSTED})
-# Task states that let a dependent task start (until the merge gate lands work on main).
-UNBLOCKING_TASK_STATES = frozenset({T.PR_OPEN, T.DONE})
+# Task states that let a dependent task start: its work is on the base branch.
+UNBLOCKING_TASK_STATES = frozenset({T.DONE})
 
 TASK_MOVES: dict[TaskState, frozenset[TaskState]] = {
     T.PLANNED: frozenset({T.QUEUED, T.SUBGOAL, T.STOPPED}),
     T.QUEUED: frozenset({T.WORKING, T.STOPPED, T.BUDGET_EXHAUSTED, T.FAILED}),
     T.WORKING: frozenset({T.PR_OPEN, T.FAILED, T.STOPPED, T.BUDGET_EXHAUSTED}),
     T.PR_OPEN: frozenset({T.QUEUED, T.DONE, T.BLOCKED}),
-    T.SUBGOAL: frozenset({T.PR_OPEN, T.FAILED, T.STOPPED}),
+    T.SUBGOAL: frozenset({T.DONE, T.FAILED, T.STOPPED}),
     T.DONE: frozenset({T.QUEUED}),
-    T.BLOCKED: frozenset({T.QUEUED}),
+    T.BLOCKED: frozenset({T.QUEUED, T.PR_OPEN, T.DONE}),
     T.FAILED: frozenset({T.QUEUED, T.PLANNED}),
     T.STOPPED: frozenset({T.QUEUED, T.PLANNED}),
     T.BUDGET_EXHAUSTED: frozenset({T.QUEUED, T.PLANNED}),
@@ -62,13 +63,13 @@ TASK_MOVES: dict[TaskState, frozenset[TaskState]] = {
 
 # Goal states in which no run of the goal is at work.
 SETTLED_GOAL_STATES = frozenset(
-    {G.PRS_OPEN, G.INCOMPLETE, G.FAILED, G.STOPPED, G.BUDGET_EXHAUSTED, G.INVALID_CONFIG}
+    {G.DONE, G.PAUSED, G.INCOMPLETE, G.FAILED, G.STOPPED, G.BUDGET_EXHAUSTED, G.INVALID_CONFIG}
 )
 GOAL_MOVES: dict[GoalState, frozenset[GoalState]] = {
     G.REQUESTED: frozenset({G.PLANNING, G.WORKING, G.INVALID_CONFIG, G.FAILED, G.STOPPED}),
     G.PLANNING: frozenset({G.AWAITING_GO, G.WORKING, G.FAILED, G.BUDGET_EXHAUSTED, G.STOPPED}),
     G.AWAITING_GO: frozenset({G.WORKING, G.STOPPED}),
-    G.WORKING: frozenset({G.PRS_OPEN, G.INCOMPLETE, G.FAILED, G.BUDGET_EXHAUSTED, G.STOPPED}),
+    G.WORKING: frozenset({G.DONE, G.PAUSED, G.INCOMPLETE, G.FAILED, G.BUDGET_EXHAUSTED, G.STOPPED}),
     # A settled goal starts again on `/swarm retry` or `replan`, and can be stopped.
     **{
         settled: frozenset({G.PLANNING, G.WORKING, G.INVALID_CONFIG, G.FAILED, G.STOPPED})

@@ -17,7 +17,6 @@ from app.events.router import Delivery, Router
 from app.events.trigger import permitted_sender
 from app.flows import commands, steps
 from app.flows.actions import Asked, perform
-from app.flows.transitions import status_soon
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -84,25 +83,8 @@ async def on_unlabeled(delivery: Delivery) -> str:
     assert event.installation and event.repository and event.sender
     repo = event.repository.full_name
     target = await commands.find_target(repo, event.issue.number)
-    if target.kind != "goal" or target.state in {GoalState.STOPPED, GoalState.PRS_OPEN}:
+    if target.kind != "goal" or target.state in {GoalState.STOPPED, GoalState.DONE}:
         return "ignored: no running goal"
     asked = Asked(event.installation.id, repo, event.sender.login, delivery.id)
     await perform(StopGoal(event.issue.number), asked)
     return f"goal {repo}#{event.issue.number} stopped: label removed"
-
-
-@router.on("check_run", "completed")
-async def on_check_run(delivery: Delivery) -> str:
-    """Record CI's verdict on a swarm pull request's head (no model, no write to GitHub)."""
-    event = Event.model_validate(delivery.payload)
-    run = delivery.payload.get("check_run") or {}
-    if event.repository is None or not run.get("head_sha"):
-        return "ignored: no repository or head"
-    name, conclusion = str(run.get("name", "")), str(run.get("conclusion") or "")
-    repo = event.repository.full_name
-    goals = await steps.record_check(repo, str(run["head_sha"]), f"{name}: {conclusion}")
-    if event.installation is not None:
-        for goal_number in goals:
-            await status_soon(event.installation.id, repo, goal_number)
-    updated = len(goals)
-    return f"check {name} {conclusion} recorded on {updated} task(s)"

@@ -22,7 +22,7 @@ from app.domain.addresses import goal_workflow_id, task_workflow_id
 from app.domain.refs import IssueRef
 from app.domain.states import TaskState
 from app.flows import commands, steps
-from app.flows.goal import GoalStart, load_config, start_goal
+from app.flows.goal import GoalStart, start_goal
 from app.flows.task import enqueue_task
 from app.flows.transitions import move_task, status_soon
 
@@ -85,7 +85,7 @@ async def perform(action: Action, asked: Asked) -> str:
 async def follow_up(asked: Asked, number: int, goal_number: int, instructions: str) -> str:
     """A new run on the task's branch, with `instructions` (nobody is working there now)."""
     installation, repo = asked.installation_id, asked.repo
-    config = await load_config(installation, repo)
+    config = await steps.load_config(installation, repo)
     if isinstance(config, str):
         return f"cannot start: {config}"
     run = task_workflow_id(repo, number, asked.delivery)

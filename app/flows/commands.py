@@ -63,16 +63,21 @@ async def send_go(repo: str, number: int) -> bool:
 
 @DBOS.step(name="command.reset_tasks")
 async def reset_unfinished_tasks(repo: str, number: int) -> int:
-    """Put the goal's failed, stopped or budget-stopped tasks back to planned."""
+    """Put the goal's failed, stopped or budget-stopped tasks back to planned, and its blocked
+    pull requests back in the merge gate with their rounds counted afresh."""
     store = current().store
     count = 0
     for task in await store.tasks_of(repo, number):
-        if task.state in RETRYABLE_TASK_STATES:
-            try:
+        try:
+            if task.state in RETRYABLE_TASK_STATES:
                 await store.move_task(repo, task.number, TaskState.PLANNED, note="")
-            except IllegalMove:  # retried by someone else meanwhile
+            elif task.state == TaskState.BLOCKED and task.pr_number:
+                await store.move_task(repo, task.number, TaskState.PR_OPEN, note="", rounds=0)
+            else:
                 continue
-            count += 1
+        except IllegalMove:  # retried by someone else meanwhile
+            continue
+        count += 1
     return count
 
 

@@ -32,13 +32,16 @@ from app.domain.states import (
 )
 from app.flows import steps
 from app.flows.budget import budget_check
-from app.flows.render import plan_comment, task_issue_body, task_marker_key
+from app.flows.gate import restart_gate
+from app.flows.gate_steps import GateStart
+from app.flows.render import goal_summary, plan_comment, task_issue_body, task_marker_key
 from app.flows.task import enqueue_task
 from app.flows.transitions import move_goal, move_task
 from app.flows.work import PlanResult, plan_goal
 from app.github import ops
+from app.github.gate import close_issue
 from app.github.ops import marker
-from app.repo_config import CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config
+from app.repo_config import CONFIG_PATH, RepoConfig
 from app.roles.plan import PlanTask
 from app.runtime import current
 from app.store import Task
@@ -46,7 +49,8 @@ from app.workspace.worktree import branch_name
 
 log = logging.getLogger(__name__)
 
-WAITED_FOR = ACTIVE_TASK_STATES | {TaskState.SUBGOAL}  # the goal waits for these to end
+# The goal waits for these to end: agents at work, sub-goals, pull requests in their gate.
+WAITED_FOR = ACTIVE_TASK_STATES | {TaskState.SUBGOAL, TaskState.PR_OPEN}
 # The states a planning run left its goal in: a move from anything else is a stale writer's.
 PLANNING = frozenset({GoalState.PLANNING})
 PLANNED = frozenset({GoalState.PLANNING, GoalState.AWAITING_GO})
@@ -79,19 +83,6 @@ async def record_goal(goal: IssueRef, title: str, requested_by: str, workflow_id
 async def goal_state(repo: str, number: int) -> GoalState | None:
     goal = await current().store.goal(repo, number)
     return goal.state if goal else None
-
-
-@DBOS.step(name="github.repo_config", retries_allowed=True, max_attempts=3)
-async def load_config(installation_id: int, repo: str) -> RepoConfig | str:
-    """The repository's config from its default branch, or what is wrong with it."""
-    gh = current().github.installation(installation_id)
-    ref = RepoRef.parse(repo)
-    info = await ops.repo_info(gh, ref)
-    text = await ops.file_text(gh, ref, CONFIG_PATH, info.default_branch)
-    try:
-        return parse_repo_config(text)
-    except RepoConfigError as exc:
-        return str(exc)
 
 
 @DBOS.step(name="github.goal_text")
@@ -198,10 +189,10 @@ async def goal_workflow(goal: IssueRef, start: GoalStart) -> GoalState:
         state = GoalState.FAILED
         await move_goal(goal.installation_id, goal.repo, goal.number, state, note)
     if start.parent:
-        done = state == GoalState.PRS_OPEN
+        done = state == GoalState.DONE  # its tasks landed: the task's work is on the base
         await move_task(
             goal.installation_id, goal.repo, goal.number,
-            TaskState.PR_OPEN if done else TaskState.FAILED,
+            TaskState.DONE if done else TaskState.FAILED,
             note="" if done else f"its sub-goal ended {state.replace('_', ' ')}",
         )  # fmt: skip
         message = GoalMessage("task_ended", goal.number).as_dict()
@@ -212,7 +203,7 @@ async def goal_workflow(goal: IssueRef, start: GoalStart) -> GoalState:
 async def _run_goal(goal: IssueRef, start: GoalStart, me: str) -> GoalState:
     installation_id, repo, number = goal.installation_id, goal.repo, goal.number
     await record_goal(goal, start.title, start.requested_by, me)
-    config = await load_config(installation_id, repo)
+    config = await steps.load_config(installation_id, repo)
     if isinstance(config, str):
         note = f"{config}. Fix `{CONFIG_PATH}` on the default branch, then `/swarm retry`."
         await move_goal(installation_id, repo, number, GoalState.INVALID_CONFIG, note)
@@ -314,7 +305,7 @@ async def _wait_for_go(goal: IssueRef) -> bool:
 
 
 def ready_tasks(tasks: list[Task]) -> list[Task]:
-    """Planned tasks whose every dependency has its pull request open (or has landed)."""
+    """Planned tasks whose every dependency has landed: they start from a base with its code."""
     states = {t.number: t.state for t in tasks}
     return [
         t for t in tasks
@@ -325,11 +316,15 @@ def ready_tasks(tasks: list[Task]) -> list[Task]:
 
 def outcome(tasks: list[Task]) -> tuple[GoalState, str]:
     """Where a goal with nothing left to run stands, and what to tell people."""
-    waiting = [f"#{t.number} ({t.state})" for t in tasks if t.state not in UNBLOCKING_TASK_STATES]
+    waiting = [
+        f"#{t.number} ({t.state.replace('_', ' ')}{': ' + t.note if t.note else ''})"
+        for t in tasks
+        if t.state not in UNBLOCKING_TASK_STATES
+    ]
     if not tasks:
         return GoalState.INCOMPLETE, "No task was created. `/swarm replan` to plan again."
     if not waiting:
-        return GoalState.PRS_OPEN, "Every task has its pull request."
+        return GoalState.DONE, "Every task landed."
     if any(t.state == TaskState.BUDGET_EXHAUSTED for t in tasks):
         return GoalState.BUDGET_EXHAUSTED, ""
     return GoalState.INCOMPLETE, f"Not done: {', '.join(waiting)}. `/swarm retry` to go on."
@@ -342,8 +337,17 @@ def _spent(why: str) -> str:
 async def _schedule(goal: IssueRef, config: RepoConfig, me: str) -> GoalState:
     """Queue every ready task within the limits; wake on each task's end; stop when none is left."""
     installation_id, repo, number = goal.installation_id, goal.repo, goal.number
+    tag = me.removeprefix(goal_workflow_id(repo, number)).lstrip(":")
+    for task in await load_tasks(repo, number):
+        if task.state == TaskState.PR_OPEN and task.pr_number and task.head_sha and tag:
+            # A retried goal's pull requests go back to their gates.
+            start = GateStart(
+                installation_id, repo, task.number, task.pr_number, task.head_sha, task.title,
+                task.branch,
+            )  # fmt: skip
+            await restart_gate(start, task.gate, tag)
     while True:
-        if await goal_state(repo, number) == GoalState.STOPPED:
+        if await goal_state(repo, number) in (GoalState.STOPPED, GoalState.PAUSED):
             return GoalState.STOPPED
         tasks = await load_tasks(repo, number)
         ready = ready_tasks(tasks)
@@ -357,7 +361,6 @@ async def _schedule(goal: IssueRef, config: RepoConfig, me: str) -> GoalState:
             slots = config.max_agents - await active_in_repo(repo)
             for task in ready[: max(0, slots)]:
                 # A retried goal's runs carry its tag, so they are new runs, not the old ones.
-                tag = me.removeprefix(goal_workflow_id(repo, number)).lstrip(":")
                 run = task_workflow_id(repo, task.number, tag)
                 queued = await move_task(
                     installation_id, repo, task.number, TaskState.QUEUED, run=run
@@ -373,7 +376,24 @@ async def _schedule(goal: IssueRef, config: RepoConfig, me: str) -> GoalState:
     if state == GoalState.BUDGET_EXHAUSTED:
         _, why = await budget_check(repo, number, config.budgets)
         note = _spent(why or "an agent spent its share of the budget")
+    if state == GoalState.DONE:
+        await finish_goal(installation_id, repo, number)
     return (await move_goal(installation_id, repo, number, state, note)).state
+
+
+@steps.github_step("github.finish_goal")
+async def finish_goal(installation_id: int, repo: str, number: int) -> None:
+    """The goal's summary as a comment, then the goal closed (both once, however replayed)."""
+    runtime = current()
+    goal = await runtime.store.goal(repo, number)
+    assert goal is not None
+    tasks = await runtime.store.tasks_of(repo, number)
+    body = goal_summary(goal, tasks, runtime.store.clock.now() - goal.created_at)
+    gh = runtime.github.installation(installation_id)
+    bot = (await runtime.github.identity()).bot_login
+    ref = RepoRef.parse(repo)
+    await ops.upsert_comment(gh, ref, number, "summary", str(number), body, bot)
+    await close_issue(gh, ref, number)
 
 
 async def start_goal(goal: IssueRef, start: GoalStart, tag: str = "") -> str:

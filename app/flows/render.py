@@ -15,9 +15,9 @@ STATE_ICONS: dict[TaskState, str] = {
     TaskState.PLANNED: "⏳ planned",
     TaskState.QUEUED: "🕒 queued",
     TaskState.WORKING: "🛠️ working",
-    TaskState.PR_OPEN: "🔎 pull request open",
+    TaskState.PR_OPEN: "🔎 in the merge gate",
     TaskState.SUBGOAL: "🧩 planned as a sub-goal",
-    TaskState.DONE: "✅ done",
+    TaskState.DONE: "✅ landed",
     TaskState.FAILED: "❌ failed",
     TaskState.STOPPED: "⏹️ stopped",
     TaskState.BUDGET_EXHAUSTED: "💸 budget spent",
@@ -27,6 +27,9 @@ STATE_ICONS: dict[TaskState, str] = {
 EXPLAINED = frozenset(
     {TaskState.FAILED, TaskState.BLOCKED, TaskState.BUDGET_EXHAUSTED, TaskState.STOPPED}
 )
+# The merge gate's own notes, shown while a task is fine: what landing waits for, what went back.
+GATE_NOTES = ("waiting for ", "handed back ")
+VERDICTS = {"approved": "✅ approved", "changes": "✍️ changes"}
 
 
 def task_marker_key(goal_number: int, key: str) -> str:
@@ -83,19 +86,31 @@ def status_comment(goal: Goal, tasks: list[Task], notes: list[str] | None = None
         lines += [f"> {inline(goal.note)}", ""]
     if tasks:
         lines += [
-            "| Task | State | Agent | Pull request | CI | Tokens | Cost |",
-            "| --- | --- | --- | --- | --- | ---: | ---: |",
+            "| Task | State | Agent | Pull request | CI | Judge | Rounds | Tokens | Cost |",
+            "| --- | --- | --- | --- | --- | --- | ---: | ---: | ---: |",
         ]
         for task in tasks:
             state = STATE_ICONS.get(task.state, task.state)
-            if task.note and task.state in EXPLAINED:
+            if task.state == TaskState.DONE and task.landed_sha:
+                state += f" as `{task.landed_sha[:10]}`"
+            elif task.note and (task.state in EXPLAINED or task.note.startswith(GATE_NOTES)):
                 state += f": {inline(task.note)}"
             pr = f"#{task.pr_number}" if task.pr_number else "—"
+            verdict = VERDICTS.get(task.verdict, "—")
             lines.append(
                 f"| #{task.number} {inline(task.title)} | {state} | {inline(task.agent) or '—'} "
-                f"| {pr} | {inline(task.ci) or '—'} | {task.tokens:,} | {_money(task.cost_usd)} |"
+                f"| {pr} | {inline(task.ci) or '—'} | {verdict} | {task.rounds} "
+                f"| {task.tokens:,} | {_money(task.cost_usd)} |"
             )
         lines.append("")
+        landed = [t for t in tasks if t.state == TaskState.DONE]
+        lines += [
+            f"Gate: {len(landed)}/{len(tasks)} landed · {sum(t.ci_runs for t in tasks)} CI runs"
+            f" · {sum(t.flakes for t in tasks)} flaky checks (passed their re-run)"
+            f" · {sum(t.rounds for t in tasks)} rounds handed back"
+            f" · {sum(t.conflicts for t in tasks)} conflicts",
+            "",
+        ]
     if notes:
         lines += [
             "**Hidden text removed before any agent read it** (GitHub does not show it):",
@@ -148,3 +163,70 @@ def pr_body(
             marker("pr", f"{task.repo}#{task.number}"),
         ]
     )
+
+
+HAND_BACK_HEADINGS = {
+    "ci": "The merge gate's checks failed on your change merged with the base branch.",
+    "judge": "The judge (an independent reviewer) asked for changes.",
+    "conflict": "Your branch conflicts with the base branch.",
+}
+HAND_BACK_STEPS = {
+    "ci": "Find the cause in the output below, fix it, and run the tests before you finish.",
+    "judge": "Address each unmet criterion below, then run the tests before you finish.",
+    "conflict": (
+        "The base branch is merged into your working tree, with conflict markers "
+        "(<<<<<<< / ======= / >>>>>>>) in the files below. Resolve each one keeping what the "
+        "base now does and what your task adds, remove every marker, run the tests, and "
+        "finish. Swarm commits the merge."
+    ),
+}
+
+
+def hand_back_text(kind: str, why: str, details: str) -> str:
+    """What a worker handed back by the merge gate is told (the details are data: check output,
+    the judge's evidence, file names)."""
+    return "\n".join(
+        [
+            HAND_BACK_HEADINGS.get(kind, "The merge gate handed your task back."),
+            f"Why: {why}.",
+            HAND_BACK_STEPS.get(kind, ""),
+            "",
+            "```text",
+            details.strip().replace("```", "ˋˋˋ"),
+            "```",
+        ]
+    )
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(max(0.0, seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
+
+
+def goal_summary(goal: Goal, tasks: list[Task], wall_seconds: float) -> str:
+    """The goal's closing summary: what landed, what it took."""
+    tokens = goal.tokens + sum(t.tokens for t in tasks)
+    cost = goal.cost_usd + sum(t.cost_usd for t in tasks)
+    lines = [
+        "### Swarm: goal done",
+        "",
+        "| Task | Pull request | Landed as | Tested | Judge | Rounds | Flaky | Conflicts |",
+        "| --- | --- | --- | --- | --- | ---: | ---: | ---: |",
+    ]
+    for t in tasks:
+        pr = f"#{t.pr_number}" if t.pr_number else "—"
+        same = "same commit" if t.landed_sha and t.landed_sha == t.tested_sha else "—"
+        lines.append(
+            f"| #{t.number} {inline(t.title)} | {pr} | `{t.landed_sha[:10] or '—'}` | {same} "
+            f"| {VERDICTS.get(t.verdict, '—')} | {t.rounds} | {t.flakes} | {t.conflicts} |"
+        )
+    lines += [
+        "",
+        f"{len(tasks)} tasks · {sum(t.ci_runs for t in tasks)} CI runs · "
+        f"{sum(t.rounds for t in tasks)} rounds handed back · "
+        f"{sum(t.flakes for t in tasks)} flaky checks · "
+        f"{sum(t.conflicts for t in tasks)} conflicts resolved · "
+        f"{tokens:,} tokens · {_money(cost)} · {_duration(wall_seconds)}.",
+    ]
+    return "\n".join(lines)

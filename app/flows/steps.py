@@ -16,6 +16,7 @@ from githubkit_schemas.latest.models import PullRequestReviewComment
 from app.agent.untrusted import quoted
 from app.domain.refs import RepoRef
 from app.github import ops
+from app.repo_config import CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config
 from app.runtime import current
 from app.store import Task
 
@@ -68,6 +69,19 @@ async def upsert_comment(
     return await ops.upsert_comment(
         _gh(installation_id), RepoRef.parse(repo), number, kind, key, body, await _bot()
     )
+
+
+@DBOS.step(name="github.repo_config", retries_allowed=True, max_attempts=3)
+async def load_config(installation_id: int, repo: str) -> RepoConfig | str:
+    """The repository's config from its default branch, or what is wrong with it."""
+    gh = current().github.installation(installation_id)
+    ref = RepoRef.parse(repo)
+    info = await ops.repo_info(gh, ref)
+    text = await ops.file_text(gh, ref, CONFIG_PATH, info.default_branch)
+    try:
+        return parse_repo_config(text)
+    except RepoConfigError as exc:
+        return str(exc)
 
 
 @DBOS.step(name="store.installation")
@@ -151,15 +165,3 @@ async def review_comments(
             line: int | str = comment.line or comment.original_line or ""
             found.append(f"{comment.path}:{line}: {comment.body}")
     return found
-
-
-@DBOS.step(name="store.record_check")
-async def record_check(repo: str, head_sha: str, verdict: str) -> list[int]:
-    """Note CI's verdict on the tasks whose head is `head_sha`; return their goals' numbers."""
-    store = current().store
-    goals = []
-    for task in await store.tasks_of(repo):
-        if task.head_sha == head_sha:
-            await store.change_task(repo, task.number, ci=verdict)
-            goals.append(task.goal_number)
-    return sorted(set(goals))

@@ -56,7 +56,7 @@ async def task_text(installation_id: int, task: Task, instructions: str, request
 @DBOS.step(name="agent.worker")
 async def work(
     installation_id: int, task: Task, text: str, config: RepoConfig, token_budget: int,
-    run_name: str,
+    run_name: str, merge_base: str = "",
 ) -> RunReport:  # fmt: skip
     runtime = current()
     identity = await runtime.github.identity()
@@ -72,6 +72,7 @@ async def work(
         token_budget=token_budget,
         author=Identity.bot(identity.slug, runtime.settings.github_app_id),
         run_name=run_name,
+        merge_from=merge_base,
     )
 
 
@@ -101,10 +102,26 @@ async def open_pull_request(installation_id: int, task: Task, report: RunReport)
 @DBOS.workflow(name="task")
 async def task_workflow(
     installation_id: int, repo: str, number: int, goal_workflow: str, config: RepoConfig,
-    instructions: str = "", requested_by: str = "",
+    instructions: str = "", requested_by: str = "", merge_base: str = "",
 ) -> TaskState:  # fmt: skip
-    """Run a worker for the task (with `instructions` for a follow-up) and open its PR."""
+    """Run a worker for the task (with `instructions` for a follow-up; `merge_base`: the base
+    to merge in and resolve, for a conflict), open its PR, and start its merge gate."""
     task = await steps.load_task(repo, number)
+
+    async def gated(state: TaskState, pr_number: int, head: str) -> TaskState:
+        """The pull request goes to its merge gate (one per head: joined if it runs)."""
+        if state == TaskState.PR_OPEN:
+            # Imported here: the gate hands tasks back through this module.
+            from app.flows.gate import start_gate
+            from app.flows.gate_steps import GateStart
+
+            start = GateStart(
+                installation_id, repo, number, pr_number, head, task.title, task.branch
+            )
+            # After a hand-back that changed nothing, the same head is gated again (and handed
+            # back again, within the bound): the round tells the two gates apart.
+            await start_gate(start, f"r{task.rounds}" if task.rounds else "")
+        return state
 
     async def end(state: TaskState, **values: Any) -> TaskState:
         moved = await move_task(installation_id, repo, number, state, **values)
@@ -123,8 +140,9 @@ async def task_workflow(
     text = await task_text(installation_id, task, instructions, requested_by)
     try:
         report = await work(
-            installation_id, task, text, config, left, run_name(DBOS.workflow_id or "")
-        )
+            installation_id, task, text, config, left, run_name(DBOS.workflow_id or ""),
+            merge_base,
+        )  # fmt: skip
     except Exception as exc:  # recorded by DBOS: a replay takes this same path
         log.exception("task %s#%s: the worker failed", repo, number)
         return await end(TaskState.FAILED, note=f"worker error: {exc}")
@@ -137,15 +155,16 @@ async def task_workflow(
         values.update(pr_number=pr.number, head_sha=pr.head_sha)
         if pr.head_sha != task.head_sha:
             values["ci"] = ""  # a new head: its checks are still to come
-        return await end(TaskState.PR_OPEN, **values)
+        return await gated(await end(TaskState.PR_OPEN, **values), pr.number, pr.head_sha)
     if task.pr_number:  # a follow-up that changed nothing leaves the PR as it was
-        return await end(TaskState.PR_OPEN, **values)
+        state = await end(TaskState.PR_OPEN, **values)
+        return await gated(state, task.pr_number, task.head_sha)
     return await end(UNPUSHED_STATE.get(report.status, TaskState.FAILED), **values)
 
 
 async def enqueue_task(
     installation_id: int, repo: str, number: int, goal_workflow: str, config: RepoConfig,
-    workflow_id: str, *, instructions: str = "", requested_by: str = "",
+    workflow_id: str, *, instructions: str = "", requested_by: str = "", merge_base: str = "",
 ) -> str:  # fmt: skip
     """Queue a run; the same id twice (a replay, a redelivery) joins the first."""
     runtime = current()
@@ -153,6 +172,6 @@ async def enqueue_task(
     with SetWorkflowID(workflow_id), SetEnqueueOptions(queue_partition_key=str(installation_id)):
         await runtime.agents.enqueue_async(
             task_workflow, installation_id, repo, number, goal_workflow, config,
-            instructions, requested_by,
+            instructions, requested_by, merge_base,
         )  # fmt: skip
     return workflow_id

@@ -34,6 +34,7 @@ from app.roles.worker import with_test_command
 from app.runtime import Runtime
 from app.sandbox.factory import make_sandbox
 from app.store import Store
+from app.workspace.candidate import landed_since, merged_tree
 from app.workspace.git import GitError
 from app.workspace.snapshot import Snapshot
 from app.workspace.worktree import Identity, Mirror, Worktree
@@ -53,6 +54,7 @@ class Workspace:
     clone_url: str
     default_branch: str
     token: str
+    merged: str = ""  # a merge in progress: the commit merged into the branch
 
 
 async def open_workspace(
@@ -158,9 +160,10 @@ class Saver:
     def __init__(
         self, ws: Workspace, author: Identity, protected: list[str], scanner: SecretScanner,
         every_s: float, clock: Callable[[], float] = time.monotonic,
-        spend: Spend | None = None,
+        spend: Spend | None = None, conflicted: tuple[str, ...] = (),
     ) -> None:  # fmt: skip
         self.ws, self.author, self.protected, self.scanner = ws, author, protected, scanner
+        self.conflicted = conflicted  # files a merge left markers in: resolved before finishing
         self.every_s, self.clock, self.spend = every_s, clock, spend
         self.pushed = ws.remote_sha  # the branch on GitHub now
         self.saved_tree = ""  # the tree of the last checkpoint pushed
@@ -207,6 +210,12 @@ class Saver:
         snap = await self.snapshot()
         if snap.findings:
             return _credentials_note(snap, "Nothing can be pushed")
+        marked = [path for path in self.conflicted if _has_markers(self.ws.tree.path / path)]
+        if marked:
+            return (
+                "conflict markers (<<<<<<< / >>>>>>>) are still in: "
+                f"{', '.join(marked)}. Resolve them before you finish."
+            )
         return None
 
     def _left_out_note(self, snap: Snapshot) -> str | None:
@@ -216,6 +225,36 @@ class Saver:
             return None
         listed = "; ".join(str(item) for item in new)
         return f"[Swarm] Not part of your change, and will not be: {listed}."
+
+
+def _has_markers(path: Path) -> bool:
+    """Whether a file still holds a conflict's markers (a file the agent removed holds none)."""
+    try:
+        text = path.read_bytes()
+    except OSError:
+        return False
+    return any(
+        line.startswith((b"<<<<<<< ", b">>>>>>> ")) or line == b"======="
+        for line in text.splitlines()
+    )
+
+
+async def start_merge(ws: Workspace, mirror: Mirror) -> tuple[tuple[str, ...], str]:
+    """Put the base (`ws.merged`) merged into the branch in the work tree, conflicts marked;
+    return the conflicted files and what the agent needs to know about them."""
+    tree, conflicted = await merged_tree(mirror, ws.start_sha, ws.merged)
+    await ws.tree.check_out_tree(tree)
+    landed = await landed_since(mirror, ws.start_sha, ws.merged)
+    lines = [
+        "",
+        "",
+        f"## Merging `{ws.default_branch}` into your branch",
+        f"Your branch is {ws.start_sha[:12]}; `{ws.default_branch}` is now {ws.merged[:12]}.",
+        "Conflicted files (markers in them): " + (", ".join(conflicted) or "none"),
+        f"Landed on `{ws.default_branch}` since your branch left it (newest first):",
+        *[f"- {subject}" for subject in landed],
+    ]
+    return conflicted, "\n".join(lines)
 
 
 def _credentials_note(snap: Snapshot, what: str) -> str:
@@ -239,9 +278,17 @@ async def work_on_task(
     token_budget: int,
     author: Identity,
     run_name: str,
+    merge_from: str = "",
 ) -> RunReport:
-    """Run a worker on the task's branch and push what it made as one commit."""
+    """Run a worker on the task's branch and push what it made as one commit; with
+    `merge_from`, the worker first resolves that commit (the base) merged into its branch, and
+    the commit is a merge of both."""
     ws = await open_workspace(runtime, installation_id, repo, f"{number}", branch)
+    conflicted: tuple[str, ...] = ()
+    if merge_from:
+        ws.merged = merge_from
+        conflicted, context = await start_merge(ws, Mirror(runtime.data_dir, repo))
+        task_text += context
     name = worker.worker_name(repo, number)
     transcript = transcript_path(runtime, repo, run_name)
     resume = await resume_summary(ws, transcript)
@@ -249,7 +296,7 @@ async def work_on_task(
     spend = Spend(runtime.store, repo, number)
     saver = Saver(
         ws, author, protected, scanner_for(runtime, ws.token),
-        runtime.settings.checkpoint_seconds, spend=spend,
+        runtime.settings.checkpoint_seconds, spend=spend, conflicted=conflicted,
     )  # fmt: skip
     if config.worker_command:
         report = await _run_external(runtime, ws, name, task_text, config, resume)
@@ -288,7 +335,7 @@ async def _commit_and_push(
     branch = saver.pushed  # the branch on GitHub, as this run leaves it
     if snap.tree != snap.base_tree:
         message = f"{title[:72]}\n\n{report.summary.strip()}\n\nAgent: {name} ({report.model})"
-        branch = await ws.tree.commit(snap.tree, ws.start_sha, message, saver.author)
+        branch = await ws.tree.commit(snap.tree, ws.start_sha, message, saver.author, ws.merged)
         await ws.tree.push(ws.clone_url, ws.token, branch, saver.pushed)
     elif saver.pushed != ws.remote_sha:
         # The checkpoints added nothing in the end: put the branch back where it was.

@@ -262,6 +262,32 @@ class Store:
 
         await self._run(add)
 
+    COUNTERS = frozenset({"rounds", "flakes", "ci_runs", "conflicts"})
+
+    async def count_task(self, repo: str, number: int, counter: str, by: int = 1) -> None:
+        """Add to one of the task's counters in place (no read, so no lost update)."""
+        if counter not in self.COUNTERS:
+            raise ValueError(f"not a task counter: {counter}")
+        column = tasks.c[counter]
+
+        def add(conn: sa.Connection) -> None:
+            conn.execute(
+                tasks.update()
+                .where(tasks.c.repo == repo, tasks.c.number == number)
+                .values({column: column + by, tasks.c.version: tasks.c.version + 1})
+            )
+
+        await self._run(add)
+
+    async def tasks_by_candidate(self, repo: str, sha: str) -> list[Task]:
+        """The tasks whose gate tests the candidate `sha`."""
+
+        def select(conn: sa.Connection) -> list[Task]:
+            query = tasks.select().where(tasks.c.repo == repo, tasks.c.candidate_sha == sha)
+            return [_task(row) for row in conn.execute(query)]
+
+        return await self._run(select)
+
     async def task(self, repo: str, number: int) -> Task | None:
         def get(conn: sa.Connection) -> Task | None:
             row = conn.execute(
@@ -395,6 +421,7 @@ def _goal(row: sa.Row[Any]) -> Goal:
         cost_usd=m["cost_usd"] or 0.0,
         note=m["note"] or "",
         workflow_id=m["workflow_id"] or "",
+        created_at=m["created_at"] or 0.0,
     )
 
 

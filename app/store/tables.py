@@ -52,6 +52,18 @@ tasks = sa.Table(
     sa.Column("cost_usd", sa.Float, nullable=False, default=0.0),
     sa.Column("note", sa.Text, nullable=False, default=""),
     sa.Column("run", sa.String(512), nullable=False, default=""),  # its latest run's workflow id
+    # The merge gate's: its workflow, the candidate it tests, the verdict (bound to a head),
+    # the rounds handed back, and what landed.
+    sa.Column("gate", sa.String(512), nullable=False, default=""),
+    sa.Column("candidate_sha", sa.String(64), nullable=False, default="", index=True),
+    sa.Column("verdict", sa.String(32), nullable=False, default=""),
+    sa.Column("verdict_sha", sa.String(64), nullable=False, default=""),
+    sa.Column("rounds", sa.Integer, nullable=False, default=0),
+    sa.Column("flakes", sa.Integer, nullable=False, default=0),
+    sa.Column("ci_runs", sa.Integer, nullable=False, default=0),
+    sa.Column("conflicts", sa.Integer, nullable=False, default=0),  # resolved by an agent
+    sa.Column("tested_sha", sa.String(64), nullable=False, default=""),
+    sa.Column("landed_sha", sa.String(64), nullable=False, default=""),
     sa.Column("version", sa.Integer, nullable=False, default=1),
     sa.Column("updated_at", sa.Float, nullable=False),
 )

@@ -147,19 +147,30 @@ class Worktree:
             self.git_dir, self.path, base, protected=protected, scanner=scanner
         )
 
-    async def commit(self, tree: str, parent: str, message: str, author: Identity) -> str:
-        """A commit of `tree` on `parent` by `author` (its message redacted of credentials: it
-        quotes the agent); the branch moves to it."""
+    async def commit(
+        self, tree: str, parent: str, message: str, author: Identity, merged: str = ""
+    ) -> str:
+        """A commit of `tree` on `parent` (and `merged`, for a merge) by `author` (its message
+        redacted of credentials: it quotes the agent); the branch moves to it."""
         who = {
             "GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
             "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email,
         }  # fmt: skip
         sha = await git(
-            "--git-dir", str(self.mirror), "commit-tree", tree, "-p", parent, "-F", "-",
-            env=who, stdin=redact(message),
+            "--git-dir", str(self.mirror), "commit-tree", tree, "-p", parent,
+            *(("-p", merged) if merged else ()), "-F", "-", env=who, stdin=redact(message),
         )  # fmt: skip
         await self.git("update-ref", f"refs/heads/{self.branch}", sha)
         return sha
+
+    async def check_out_tree(self, tree: str) -> None:
+        """Make the work tree (and index) hold `tree`: a merge in progress, its conflicts
+        marked in the files. git writes objects it made itself; nothing in the tree runs."""
+        await git(
+            "--git-dir", str(self.git_dir), "--work-tree", str(self.path),
+            "read-tree", "-u", "--reset", tree,
+        )  # fmt: skip
+        hand_over(self.path)  # the files git wrote are the agent's to edit
 
     async def has_work(self, sha: str, base: str) -> bool:
         """Whether `sha` changes anything since it left `base` (its merge base with it)."""

@@ -35,7 +35,7 @@ def test_the_builtin_scenario_is_the_demo() -> None:
     assert builtin.source_dir == (BUILTIN.parent.parent / "sample").resolve()
     assert builtin.spec.goal.labels == ["swarm"] and builtin.spec.maintainer == "octo"
     assert builtin.model_script() == demo_script()
-    assert builtin.spec.expect is not None and builtin.spec.expect.goal_state == "prs_open"
+    assert builtin.spec.expect is not None and builtin.spec.expect.goal_state == "done"
 
 
 def test_defaults_a_minimal_scenario_gets() -> None:
@@ -44,7 +44,8 @@ def test_defaults_a_minimal_scenario_gets() -> None:
     assert loaded.name == "scenario" and spec.timeline == [] and spec.expect is None
     assert spec.goal.labels == ["swarm"] and spec.goal.body == ""
     assert spec.maintainer == "ada" and spec.people() == {"ada": "admin"}
-    assert spec.repository.ci_command is None and spec.repository.ci_branches is None
+    assert spec.repository.ci_command is None
+    assert spec.repository.ci_branches == ["main", "swarm/gate/**"]
 
 
 def test_a_full_timeline_parses(tmp_path: Path) -> None:

@@ -139,7 +139,7 @@ def test_a_settled_goal_can_start_again_or_be_stopped(settled: GoalState) -> Non
 
 
 def test_settled_goal_states_are_the_ends_of_a_run() -> None:
-    assert G.PRS_OPEN in SETTLED_GOAL_STATES
+    assert G.DONE in SETTLED_GOAL_STATES
     assert G.STOPPED in SETTLED_GOAL_STATES
     assert not {G.REQUESTED, G.PLANNING, G.AWAITING_GO, G.WORKING} & SETTLED_GOAL_STATES
 
@@ -151,10 +151,10 @@ def test_settled_goal_states_are_the_ends_of_a_run() -> None:
         (G.PLANNING, G.AWAITING_GO, True),
         (G.AWAITING_GO, G.WORKING, True),
         (G.AWAITING_GO, G.STOPPED, True),
-        (G.WORKING, G.PRS_OPEN, True),
-        (G.PRS_OPEN, G.AWAITING_GO, False),  # a settled goal is not re-approved
+        (G.WORKING, G.DONE, True),
+        (G.DONE, G.AWAITING_GO, False),  # a settled goal is not re-approved
         (G.REQUESTED, G.AWAITING_GO, False),  # no plan yet
-        (G.REQUESTED, G.PRS_OPEN, False),
+        (G.REQUESTED, G.DONE, False),
         (G.AWAITING_GO, G.PLANNING, False),
         (G.WORKING, G.PLANNING, False),
         (G.WORKING, G.AWAITING_GO, False),
@@ -199,5 +199,5 @@ def test_illegal_move_names_both_states(current: TaskState, wanted: TaskState) -
 
 
 def test_illegal_move_message_reads_plainly() -> None:
-    error = IllegalMove("goal o/r#3", G.PRS_OPEN, G.AWAITING_GO)
-    assert str(error) == "goal o/r#3: prs_open -> awaiting_go is not a legal move"
+    error = IllegalMove("goal o/r#3", G.DONE, G.AWAITING_GO)
+    assert str(error) == "goal o/r#3: done -> awaiting_go is not a legal move"

@@ -12,10 +12,10 @@ def task(number: int, state: TaskState, depends_on: list[int] | None = None) -> 
     return Task("o/r", number, 1, f"t{number}", f"Task {number}", depends_on or [], state)
 
 
-def test_a_task_is_ready_once_every_dependency_has_its_pull_request() -> None:
+def test_a_task_is_ready_once_every_dependency_has_landed() -> None:
     tasks = [
-        task(2, TaskState.PR_OPEN),
-        task(3, TaskState.WORKING),
+        task(2, TaskState.DONE),
+        task(3, TaskState.PR_OPEN),  # its pull request is open, not landed: its code is not on main
         task(4, TaskState.PLANNED, [2]),
         task(5, TaskState.PLANNED, [2, 3]),
         task(6, TaskState.PLANNED),
@@ -30,11 +30,14 @@ def test_a_goal_without_tasks_never_claims_its_pull_requests_are_open() -> None:
     assert "No task" in note and "pull request" not in note
 
 
-def test_a_goal_claims_prs_open_only_when_every_task_has_one() -> None:
-    assert outcome([task(2, TaskState.PR_OPEN), task(3, TaskState.DONE)])[0] == GoalState.PRS_OPEN
-    state, note = outcome([task(2, TaskState.PR_OPEN), task(3, TaskState.FAILED)])
+def test_a_goal_is_done_only_when_every_task_landed() -> None:
+    assert outcome([task(2, TaskState.DONE), task(3, TaskState.DONE)])[0] == GoalState.DONE
+    state, note = outcome([task(2, TaskState.DONE), task(3, TaskState.FAILED)])
     assert state == GoalState.INCOMPLETE and "#3 (failed)" in note
-    spent = [task(2, TaskState.PR_OPEN), task(3, TaskState.BUDGET_EXHAUSTED)]
+    blocked = Task("o/r", 4, 1, "t4", "T", [], TaskState.BLOCKED, note="red CI after 3 rounds")
+    state, note = outcome([task(2, TaskState.DONE), blocked])
+    assert state == GoalState.INCOMPLETE and "#4 (blocked: red CI after 3 rounds)" in note
+    spent = [task(2, TaskState.DONE), task(3, TaskState.BUDGET_EXHAUSTED)]
     assert outcome(spent)[0] == GoalState.BUDGET_EXHAUSTED
 
 

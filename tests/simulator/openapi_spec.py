@@ -22,7 +22,9 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-SPEC = Path(__file__).resolve().parents[1] / "fixtures" / "openapi" / "api.github.com.trimmed.json.gz"
+SPEC = (
+    Path(__file__).resolve().parents[1] / "fixtures" / "openapi" / "api.github.com.trimmed.json.gz"
+)
 ROOT_URI = "urn:github"
 # OpenAPI-only keywords that JSON Schema would ignore or misread.
 DROPPED = {"discriminator", "example", "examples", "xml", "externalDocs", "readOnly", "writeOnly"}

@@ -168,13 +168,13 @@ async def test_an_illegal_goal_move_raises_and_changes_nothing(
     await store.record_goal(REPO, GOAL, 9, "ship it", "ann")
     await store.move_goal(REPO, GOAL, GoalState.PLANNING)
     await store.move_goal(REPO, GOAL, GoalState.WORKING)
-    await store.move_goal(REPO, GOAL, GoalState.PRS_OPEN)
+    await store.move_goal(REPO, GOAL, GoalState.DONE)
     before = row(store, goals, GOAL)
     clock.advance(10)
     with pytest.raises(IllegalMove) as raised:
         await store.move_goal(REPO, GOAL, GoalState.AWAITING_GO, note="no")
     assert (raised.value.current, raised.value.wanted) == (
-        GoalState.PRS_OPEN,
+        GoalState.DONE,
         GoalState.AWAITING_GO,
     )
     assert row(store, goals, GOAL) == before
@@ -372,7 +372,7 @@ async def test_a_goal_move_after_a_stop_is_refused(
     await store.move_goal(REPO, GOAL, GoalState.PLANNING)
     other = stores()
     with pytest.raises(IllegalMove):
-        await store.move_goal(REPO, GOAL, GoalState.PRS_OPEN)  # PLANNING -> PRS_OPEN: never
+        await store.move_goal(REPO, GOAL, GoalState.DONE)  # PLANNING -> PRS_OPEN: never
 
     stopped = await other.move_goal(REPO, GOAL, GoalState.STOPPED, note="Stopped by @ann.")
     with pytest.raises(IllegalMove) as raised:

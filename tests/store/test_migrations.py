@@ -22,7 +22,14 @@ from app.store.migrate import VERSION_TABLE
 from app.store.tables import metadata
 from tests.conftest import POSTGRES_ADMIN_URL
 
-HEAD = "0002"
+HEAD = "0003"
+# Columns the gate added (0003), with what an older row gets.
+GATE_COLUMNS = {
+    **dict.fromkeys(
+        ("gate", "candidate_sha", "verdict", "verdict_sha", "tested_sha", "landed_sha"), ""
+    ),
+    **dict.fromkeys(("rounds", "flakes", "ci_runs", "conflicts"), 0),
+}
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -226,6 +233,7 @@ async def test_an_older_release_s_database_keeps_its_rows_and_gains_task_version
     after = rows(store.engine)
     for task_row in after["swarm_tasks"]:
         assert task_row.pop("version") == 1
+        assert {name: task_row.pop(name) for name in GATE_COLUMNS} == GATE_COLUMNS
     if not with_goal_notes:
         assert after.pop("swarm_goal_notes") == []
     assert after == before
@@ -370,3 +378,19 @@ def test_processes_migrating_one_missing_postgres_database_at_once_all_succeed(
         assert_is_this_releases_schema(store.engine)
     finally:
         store.engine.dispose()
+
+
+async def test_a_goal_an_older_release_left_at_pull_requests_open_is_incomplete(
+    store: Store,
+) -> None:
+    """Goals ended at "pull requests open" before the gate existed: their pull requests still
+    need gating, so they become incomplete (a retry takes them on), and they still load."""
+    create_old_release_schema(store.engine, with_goal_notes=True)
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE swarm_goals SET state = 'prs_open'"))
+
+    store.migrate()
+
+    goal = await store.goal("octo/app", 1)
+    assert goal is not None
+    assert goal.state == "incomplete" and "retry" in goal.note

@@ -17,6 +17,7 @@ from app.domain.states import GoalState, TaskState
 from app.flows.render import (
     EXPLAINED,
     STATE_ICONS,
+    goal_summary,
     plan_comment,
     pr_body,
     status_comment,
@@ -84,9 +85,9 @@ def test_the_icons_people_read_most() -> None:
         make_task(11, state=TaskState.BUDGET_EXHAUSTED),
     ]
     rows = table_rows(status_comment(make_goal(), tasks))
-    assert rows[8][1] == "✅ done"
+    assert rows[8][1] == "✅ landed"
     assert rows[9][1] == "❌ failed"
-    assert rows[10][1] == "🔎 pull request open"
+    assert rows[10][1] == "🔎 in the merge gate"
     assert rows[11][1] == "💸 budget spent"
 
 
@@ -98,26 +99,33 @@ def test_a_row_has_the_task_its_agent_pull_request_ci_tokens_and_cost() -> None:
         agent="worker-ada",
         pr_number=15,
         ci="success",
+        verdict="approved",
+        rounds=2,
         tokens=1_234_567,
         cost_usd=1234.5,
+        note="waiting for the `swarm:hold` label",
     )
     text = status_comment(make_goal(), [task])
     assert table_rows(text)[8] == [
         "#8 Add /healthz",
-        "🔎 pull request open",
+        "🔎 in the merge gate: waiting for the `swarm:hold` label",
         "worker-ada",
         "#15",
         "success",
+        "✅ approved",
+        "2",
         "1,234,567",
         "$1,234.50",
     ]
-    header = "| Task | State | Agent | Pull request | CI | Tokens | Cost |"
+    header = "| Task | State | Agent | Pull request | CI | Judge | Rounds | Tokens | Cost |"
     assert text.count(header) == 1
 
 
 def test_a_row_without_agent_pull_request_or_ci_shows_dashes() -> None:
     text = status_comment(make_goal(), [make_task(8)])
-    assert table_rows(text)[8] == ["#8 Task 8", "⏳ planned", "—", "—", "—", "0", "$0.00"]
+    assert table_rows(text)[8] == [
+        "#8 Task 8", "⏳ planned", "—", "—", "—", "—", "0", "0", "$0.00"
+    ]  # fmt: skip
 
 
 def test_every_task_gets_exactly_one_row_in_the_order_given() -> None:
@@ -323,7 +331,7 @@ def _cells(line: str) -> list[str]:
     return re.split(r"(?<!\\)\|", line.strip().strip("|"))
 
 
-def test_a_pipe_in_a_title_or_note_keeps_the_row_at_seven_cells() -> None:
+def test_a_pipe_in_a_title_or_note_keeps_the_row_at_nine_cells() -> None:
     task = make_task(
         8,
         title="Support `a | b` in filters",
@@ -331,13 +339,13 @@ def test_a_pipe_in_a_title_or_note_keeps_the_row_at_seven_cells() -> None:
         note="worker error: `grep x | wc` exited 1",
     )
     [row] = [line for line in status_comment(make_goal(), [task]).splitlines() if "#8" in line]
-    assert len(_cells(row)) == 7
+    assert len(_cells(row)) == 9
 
 
 def test_a_multi_line_note_keeps_the_row_on_one_line() -> None:
     task = make_task(8, state=TaskState.FAILED, note="worker error: 2 validation errors\nx\ny")
     lines = status_comment(make_goal(), [task]).splitlines()
-    start = lines.index("| --- | --- | --- | --- | --- | ---: | ---: |") + 1
+    start = lines.index("| --- | --- | --- | --- | --- | --- | ---: | ---: | ---: |") + 1
     end = lines.index("", start)
     assert all(line.startswith("| #") for line in lines[start:end])
     assert len(lines[start:end]) == 1
@@ -515,3 +523,30 @@ def test_a_task_issue_ends_with_the_marker_it_is_found_by_once() -> None:
     assert tag == "<!-- swarm:task:7:test -->"
     assert text.splitlines()[-1] == tag
     assert text.count("<!-- swarm:") == 1
+
+
+def test_the_gate_line_counts_landings_ci_runs_flakes_apart_from_rounds_and_conflicts() -> None:
+    tasks = [
+        make_task(8, state=TaskState.DONE, ci_runs=3, flakes=1, rounds=1, landed_sha="a" * 40),
+        make_task(9, state=TaskState.PR_OPEN, ci_runs=1, conflicts=1, rounds=1),
+    ]
+    text = status_comment(make_goal(), tasks)
+    assert table_rows(text)[8][1] == f"✅ landed as `{'a' * 10}`"
+    assert (
+        "Gate: 1/2 landed · 4 CI runs · 1 flaky checks (passed their re-run) · 2 rounds handed "
+        "back · 1 conflicts"
+    ) in text
+
+
+def test_the_goal_summary_says_what_landed_was_what_was_tested() -> None:
+    sha = "b" * 40
+    tasks = [
+        make_task(8, state=TaskState.DONE, pr_number=15, tested_sha=sha, landed_sha=sha,
+                  verdict="approved", ci_runs=2),
+        make_task(9, state=TaskState.DONE, pr_number=16, tested_sha="c" * 40,
+                  landed_sha="d" * 40),
+    ]  # fmt: skip
+    text = goal_summary(make_goal(), tasks, 125.0)
+    rows = [line for line in text.splitlines() if line.startswith("| #")]
+    assert "same commit" in rows[0] and "same commit" not in rows[1]
+    assert "2 tasks · 2 CI runs" in text and "2 min 05 s" in text
