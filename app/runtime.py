@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 EVENTS_QUEUE = "swarm-events"
 AGENTS_QUEUE = "swarm-agents"
+GATES_QUEUE = "swarm-gates"
 
 
 @dataclass
@@ -32,6 +33,7 @@ class Runtime:
     store: Store
     events: Queue | None = None  # set once DBOS is launched
     agents: Queue | None = None
+    gates: Queue | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -95,6 +97,11 @@ async def start(settings: Settings, *, handle_events: bool = True) -> Runtime:
         worker_concurrency=settings.max_agents,
         partition_concurrency=settings.max_agents_per_installation,
         polling_interval_sec=poll,
+    )
+    # Merge gates at once per repository, across all processes (each keeps a candidate in CI):
+    # the repository's CI budget. One makes landing serial, as a merge lock would.
+    runtime.gates = await DBOS.register_queue_async(
+        GATES_QUEUE, partition_concurrency=settings.gate_concurrency, polling_interval_sec=poll
     )
     return runtime
 

@@ -51,6 +51,9 @@ class Settings(SandboxSettings):
     # lost delivery), and what people said on a held pull request less often.
     gate_poll_seconds: float = Field(60.0, gt=0, alias="SWARM_GATE_POLL_SECONDS")
     gate_people_poll_seconds: float = Field(600.0, gt=0, alias="SWARM_GATE_PEOPLE_POLL_SECONDS")
+    # Merge gates running at once per repository (each keeps a candidate in CI); 1 lands one
+    # pull request at a time, as a merge lock would.
+    gate_concurrency: int = Field(16, ge=1, alias="SWARM_GATE_CONCURRENCY")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", alias="SWARM_LOG_LEVEL")
     log_format: Literal["text", "json"] = Field("text", alias="SWARM_LOG_FORMAT")
 

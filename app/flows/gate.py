@@ -14,7 +14,7 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-from dbos import DBOS, SetWorkflowID
+from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
 from app.context import bound
 from app.domain import gate as policy
@@ -35,6 +35,7 @@ from app.flows.render import hand_back_text
 from app.flows.task import enqueue_task
 from app.flows.transitions import move_goal, move_task
 from app.repo_config import CONFIG_PATH, RepoConfig
+from app.runtime import current
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,10 @@ GATE_TOPIC = "gate"
 async def start_gate(start: GateStart, tag: str = "") -> str:
     """Start (or join) the gate of this pull request head; `tag`: a retry's new gate."""
     workflow_id = gate_workflow_id(start.repo, start.pr, start.head, tag)
-    with SetWorkflowID(workflow_id):
-        await DBOS.start_workflow_async(gate_workflow, start)
+    gates = current().gates
+    assert gates is not None
+    with SetWorkflowID(workflow_id), SetEnqueueOptions(queue_partition_key=start.repo):
+        await gates.enqueue_async(gate_workflow, start)
     return workflow_id
 
 
@@ -169,14 +172,10 @@ async def _run_gate(start: GateStart, me: str) -> str:
 
 
 def _poll_seconds() -> float:
-    from app.runtime import current
-
     return current().settings.gate_poll_seconds
 
 
 def _people_poll_seconds() -> float:
-    from app.runtime import current
-
     return current().settings.gate_people_poll_seconds
 
 
