@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 from app import runtime
-from app.demo.script import happy_script
+from app.demo.script import WORDS_PY, happy_script
 from app.store import Goal, Task
 from tests.swarm_support import (
     FULL,
@@ -16,6 +17,7 @@ from tests.swarm_support import (
     all_pulls,
     open_goal,
     seeded_stack,
+    wait_for,
 )
 
 
@@ -64,3 +66,79 @@ def test_every_task_lands_the_commit_that_was_tested_and_the_goal_closes(tmp_pat
         comments = octo.rest.issues.list_comments(OWNER, REPO, goal_number).parsed_data
         summary = [c.body or "" for c in comments if "<!-- swarm:summary:" in (c.body or "")]
         assert len(summary) == 1 and summary[0].count("same commit") == 3
+
+
+def task_row(goal_number: int, key: str) -> Task:
+    store = runtime.current().store
+    tasks = asyncio.run(store.tasks_of(FULL, goal_number))
+    return next(
+        (t for t in tasks if t.key == key), Task(FULL, 0, goal_number, key, "not planned yet")
+    )
+
+
+def test_people_hold_landing_and_a_review_requesting_changes_goes_back_to_the_worker(
+    tmp_path: Path,
+) -> None:
+    """With `require_human_approval`, nothing lands unapproved; a "changes requested" review
+    sends the worker back (a new head, a new gate); `swarm:hold` holds an approved pull
+    request until the label goes."""
+    fixed = '"""Word counting."""\n\n\n' + WORDS_PY
+    follow_up = {
+        "name": "review follow-up",
+        "match": "A review on the pull request requests changes",
+        "turns": [
+            {"expect": "please add a module docstring",
+             "tool_calls": [{"name": "write_file",
+                             "arguments": {"path": "textkit/words.py", "content": fixed}}]},
+            {"tool_calls": [{"name": "finish", "arguments": {"summary": "added the docstring"}}]},
+        ],
+    }  # fmt: skip
+    script = happy_script()
+    script["agents"] = [follow_up, *script["agents"]]
+    with seeded_stack(tmp_path, script) as (stack, octo):
+        config = {".github/swarm.yml": "require_human_approval: true\n"}
+        stack.control.push_files(OWNER, REPO, "main", OWNER, config, message="Approvals")
+        goal = open_goal(octo)
+
+        def waiting(key: str, why: str, head: str = "") -> Task | None:
+            task = task_row(goal, key)
+            ok = task.state == "pr_open" and why in task.note and task.head_sha != head
+            return task if ok else None
+
+        words = wait_for(lambda: waiting("words", "approval"), "words to wait for approval")
+        slug = wait_for(lambda: waiting("slug", "approval"), "slug to wait for approval")
+        assert words.pr_number and slug.pr_number
+        octo.rest.issues.add_labels(OWNER, REPO, slug.pr_number, labels=["swarm:hold"])
+        octo.rest.pulls.create_review(OWNER, REPO, slug.pr_number, event="APPROVE")
+        octo.rest.pulls.create_review(
+            OWNER, REPO, words.pr_number, event="REQUEST_CHANGES",
+            body="please add a module docstring",
+        )  # fmt: skip
+        wait_for(lambda: waiting("slug", "`swarm:hold`"), "slug to wait for its hold")
+        fixed_words = wait_for(
+            lambda: waiting("words", "octo", words.head_sha), "words' new head, held by the review"
+        )
+        assert pr_text(octo, fixed_words.head_sha, "textkit/words.py") == fixed
+        octo.rest.pulls.create_review(OWNER, REPO, words.pr_number, event="APPROVE")
+        wait_for(lambda: task_row(goal, "words").state == "done", "words to land")
+        assert task_row(goal, "slug").state == "pr_open"  # still held
+        octo.rest.issues.remove_label(OWNER, REPO, slug.pr_number, "swarm:hold")
+        wait_for(lambda: task_row(goal, "slug").state == "done", "slug to land once unheld")
+        docs = wait_for(lambda: waiting("docs", "approval"), "docs to wait for approval")
+        assert docs.pr_number
+        octo.rest.pulls.create_review(OWNER, REPO, docs.pr_number, event="APPROVE")
+        stack.settle()
+
+        goal_row, tasks = rows(goal)
+        assert goal_row.state == "done"
+        assert all(t.landed_sha == t.tested_sha for t in tasks)
+        words_pr = octo.rest.pulls.get(OWNER, REPO, words.pr_number).parsed_data
+        assert words_pr.merged_at and words_pr.head.sha == fixed_words.head_sha
+        assert len(octo.rest.pulls.list_commits(OWNER, REPO, words.pr_number).parsed_data) == 2
+
+
+def pr_text(octo: Any, ref: str, path: str) -> str:
+    import base64
+
+    content = octo.rest.repos.get_content(OWNER, REPO, path, ref=ref).json()
+    return base64.b64decode(content["content"]).decode()

@@ -44,7 +44,7 @@ def test_the_gate_s_bounds_are_read_and_checked() -> None:
     )
     assert config.gate.required_checks == ["ci", "lint"]
     assert (config.gate.max_rounds, config.gate.check_timeout_minutes) == (1, 5)
-    with pytest.raises(RepoConfigError, match="gate.max_rounds"):
+    with pytest.raises(RepoConfigError, match=r"gate\.max_rounds"):
         parse_repo_config("gate:\n  max_rounds: -1\n")
-    with pytest.raises(RepoConfigError, match="gate.landing"):
+    with pytest.raises(RepoConfigError, match=r"gate\.landing"):
         parse_repo_config("gate:\n  landing: now\n")

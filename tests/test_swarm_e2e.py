@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from app.demo.script import PLAN, README_DOCS, SLUG_PY, WORDS_PY, happy_script
+from app.demo.script import PLAN, README_DOCS, SLUG_PY, WORDS_PY, happy_script, judge_agent
 from tests.swarm_support import (
     FULL,
     OWNER,
@@ -58,7 +58,7 @@ def test_a_labelled_goal_becomes_sub_issues_and_one_pull_request_per_task(tmp_pa
             for path, text in expected.items():
                 assert pr_file(octo, pr.head.sha, path) == text
             runs = octo.rest.checks.list_for_ref(OWNER, REPO, pr.head.sha).parsed_data.check_runs
-            assert [(r.name, r.conclusion) for r in runs] == [("ci", "success")]
+            assert ("ci", "success") in [(r.name, r.conclusion) for r in runs]
             # The commit is the bot's, and carries the agent's name.
             commit = octo.rest.repos.get_commit(OWNER, REPO, pr.head.sha).parsed_data
             assert commit.commit.author and commit.commit.author.name == "swarm[bot]"
@@ -70,9 +70,9 @@ def test_a_labelled_goal_becomes_sub_issues_and_one_pull_request_per_task(tmp_pa
         assert len(status) == 1
         for pr in pulls:
             assert f"#{pr.number}" in status[0]
-        assert status[0].count("ci: success") == 3
-        assert "Swarm status: prs open" in status[0]
-        # The dependent task started only after both of its dependencies had pull requests.
+        assert status[0].count("| success |") == 3
+        assert "Swarm status: done" in status[0]
+        # The dependent task started only after both of its dependencies had landed.
         docs = next(p for p in pulls if p.title.startswith("Document"))
         others = [p for p in pulls if p is not docs]
         assert all(p.number < docs.number for p in others)
@@ -109,7 +109,8 @@ def _restartable_script() -> dict[str, Any]:
         for title, files in EXPECTED_FILES.items()
     ]  # fmt: skip
     planner = agent("the planner in Swarm", call("submit_plan", **PLAN), done)
-    return {"agents": [planner, *workers]}
+    judges = [judge_agent(t["title"], t["acceptance"], repeat=5) for t in PLAN["tasks"]]
+    return {"agents": [planner, *judges, *workers]}
 
 
 def test_redeliveries_and_a_restart_make_no_second_issue_branch_or_pull_request(
@@ -237,37 +238,6 @@ def _replied(octo: Any, number: int) -> str:
         if "<!-- swarm:reply:" in (comment.body or ""):
             return comment.body or ""
     return ""
-
-
-def test_a_changes_requested_review_adds_a_commit_to_the_same_pull_request(
-    tmp_path: Path,
-) -> None:
-    fixed = '"""Word counting."""\n\n\n' + WORDS_PY
-    follow_up = {
-        "name": "review follow-up",
-        "match": "A review on the pull request requests changes",
-        "turns": [
-            {"expect": "please add a module docstring",
-             "tool_calls": [{"name": "write_file",
-                             "arguments": {"path": "textkit/words.py", "content": fixed}}]},
-            {"tool_calls": [{"name": "finish", "arguments": {"summary": "added the docstring"}}]},
-        ],
-    }  # fmt: skip
-    with seeded_stack(tmp_path, _script_with(follow_up)) as (stack, octo):
-        open_goal(octo)
-        stack.settle()
-        pr = next(p for p in all_pulls(octo) if p.title == "Add word_count")
-        octo.rest.pulls.create_review(
-            OWNER, REPO, pr.number, event="REQUEST_CHANGES", body="please add a module docstring"
-        )
-        stack.settle()
-        after = octo.rest.pulls.get(OWNER, REPO, pr.number).parsed_data
-        assert after.head.sha != pr.head.sha
-        assert after.head.ref == pr.head.ref
-        assert pr_file(octo, after.head.sha, "textkit/words.py") == fixed
-        assert len(all_pulls(octo)) == 3
-        commits = octo.rest.pulls.list_commits(OWNER, REPO, pr.number).parsed_data
-        assert len(commits) == 2
 
 
 def test_a_task_whose_process_was_killed_mid_work_completes_once_after_restart(

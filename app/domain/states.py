@@ -52,13 +52,13 @@ TASK_MOVES: dict[TaskState, frozenset[TaskState]] = {
     T.PLANNED: frozenset({T.QUEUED, T.SUBGOAL, T.STOPPED}),
     T.QUEUED: frozenset({T.WORKING, T.STOPPED, T.BUDGET_EXHAUSTED, T.FAILED}),
     T.WORKING: frozenset({T.PR_OPEN, T.FAILED, T.STOPPED, T.BUDGET_EXHAUSTED}),
-    T.PR_OPEN: frozenset({T.QUEUED, T.DONE, T.BLOCKED}),
+    T.PR_OPEN: frozenset({T.QUEUED, T.DONE, T.BLOCKED, T.BUDGET_EXHAUSTED}),
     T.SUBGOAL: frozenset({T.DONE, T.FAILED, T.STOPPED}),
     T.DONE: frozenset({T.QUEUED}),
     T.BLOCKED: frozenset({T.QUEUED, T.PR_OPEN, T.DONE}),
     T.FAILED: frozenset({T.QUEUED, T.PLANNED}),
     T.STOPPED: frozenset({T.QUEUED, T.PLANNED}),
-    T.BUDGET_EXHAUSTED: frozenset({T.QUEUED, T.PLANNED}),
+    T.BUDGET_EXHAUSTED: frozenset({T.QUEUED, T.PLANNED, T.PR_OPEN}),
 }
 
 # Goal states in which no run of the goal is at work.

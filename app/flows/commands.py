@@ -61,6 +61,11 @@ async def send_go(repo: str, number: int) -> bool:
     return True
 
 
+# A task stopped in the merge gate (blocked, or no budget left for its judge) goes back to its
+# gate on a retry, not to a new worker: its pull request is there.
+GATED_AGAIN = frozenset({TaskState.BLOCKED, TaskState.BUDGET_EXHAUSTED})
+
+
 @DBOS.step(name="command.reset_tasks")
 async def reset_unfinished_tasks(repo: str, number: int) -> int:
     """Put the goal's failed, stopped or budget-stopped tasks back to planned, and its blocked
@@ -69,10 +74,10 @@ async def reset_unfinished_tasks(repo: str, number: int) -> int:
     count = 0
     for task in await store.tasks_of(repo, number):
         try:
-            if task.state in RETRYABLE_TASK_STATES:
-                await store.move_task(repo, task.number, TaskState.PLANNED, note="")
-            elif task.state == TaskState.BLOCKED and task.pr_number:
+            if task.pr_number and task.state in GATED_AGAIN:  # its pull request: gated again
                 await store.move_task(repo, task.number, TaskState.PR_OPEN, note="", rounds=0)
+            elif task.state in RETRYABLE_TASK_STATES:
+                await store.move_task(repo, task.number, TaskState.PLANNED, note="")
             else:
                 continue
         except IllegalMove:  # retried by someone else meanwhile

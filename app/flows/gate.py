@@ -124,8 +124,12 @@ async def _run_gate(start: GateStart, me: str) -> str:
             case policy.Judge(candidate):
                 left, why = await budget_check(start.repo, task.goal_number, config.budgets)
                 if left <= 0:
-                    await _block(start, task.goal_number, f"no budget left for the judge: {why}")
-                    return "blocked"
+                    state_now = TaskState.BUDGET_EXHAUSTED
+                    note = f"no budget left for the judge: {why}"
+                    await move_task(start.installation_id, start.repo, start.task, state_now,
+                                    note=note)  # fmt: skip
+                    await _tell_goal(start.repo, task.goal_number, start.task)
+                    return "budget exhausted"
                 event = await judge(
                     start, base, candidate, state.base, state.checks, config, task.goal_number,
                     left, run_name(f"{me}:judge:{candidate[:12]}"),

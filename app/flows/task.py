@@ -112,8 +112,11 @@ async def task_workflow(
         """The pull request goes to its merge gate (one per head: joined if it runs)."""
         if state == TaskState.PR_OPEN:
             # Imported here: the gate hands tasks back through this module.
-            from app.flows.gate import start_gate
+            from app.flows.gate import start_gate, wake_gate
             from app.flows.gate_steps import GateStart
+
+            if task.gate and head != task.head_sha:  # the old head's gate ends at once
+                await wake_gate(task.gate, "moved", head)
 
             start = GateStart(
                 installation_id, repo, number, pr_number, head, task.title, task.branch

@@ -333,7 +333,9 @@ async def _commit_and_push(
         log.warning("%s: push refused, credentials found: %s", name, report.refused)
         return report
     branch = saver.pushed  # the branch on GitHub, as this run leaves it
-    if snap.tree != snap.base_tree:
+    # A merge is committed even when its resolution keeps the branch's tree as it was: the
+    # commit records that the base is merged in.
+    if snap.tree != snap.base_tree or ws.merged:
         message = f"{title[:72]}\n\n{report.summary.strip()}\n\nAgent: {name} ({report.model})"
         branch = await ws.tree.commit(snap.tree, ws.start_sha, message, saver.author, ws.merged)
         await ws.tree.push(ws.clone_url, ws.token, branch, saver.pushed)

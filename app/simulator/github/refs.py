@@ -170,8 +170,10 @@ def _update_pull(
         sim.events.pull_request("synchronize", repo, issue, pusher, before=before, after=new_head)
         started.append((new_head, pull.head_ref))
     forget_mergeability(pull)
-    if facts is not None:
-        apply_facts(pull, facts)
     if landed_at is not None:
+        # Merged by this push: its base stays where it was, so its files and commits are still
+        # the change it made (GitHub keeps showing a merged pull request's diff).
         mark_merged(sim, repo, issue, pusher, landed_at)
+    elif facts is not None:
+        apply_facts(pull, facts)
     return PullUpdate(started, new_head if head_moved else None)
