@@ -142,3 +142,91 @@ def pr_text(octo: Any, ref: str, path: str) -> str:
 
     content = octo.rest.repos.get_content(OWNER, REPO, path, ref=ref).json()
     return base64.b64decode(content["content"]).decode()
+
+
+def test_a_flake_passes_its_rerun_lost_webhooks_are_polled_and_a_moved_base_is_never_landed_on(
+    tmp_path: Path,
+) -> None:
+    """Every candidate's first CI run fails (a flake; its one re-run passes), no check webhook
+    ever arrives (the gate polls), and a person pushes to main between a green, judged candidate
+    and its landing: the compare-and-swap refuses it, the candidate is rebuilt and gated again,
+    and what lands is what was tested — no other pull request is touched meanwhile."""
+    overrides = {"SWARM_GATE_POLL_SECONDS": "0.5"}
+    with seeded_stack(tmp_path, happy_script(), overrides=overrides) as (stack, octo):
+        config = {".github/swarm.yml": "require_human_approval: true\n"}
+        stack.control.push_files(OWNER, REPO, "main", OWNER, config, message="Approvals")
+        stack.control.set_flake(
+            OWNER, REPO, branches=["swarm/*", "swarm/gate/*"]
+        )  # first runs fail
+        stack.settle()  # the config's own CI on main, delivered as usual
+        since = max(d["id"] for d in stack.control.deliveries())
+        stack.control.lose_webhooks("check_run", "check_suite", "status")
+        goal = open_goal(octo)
+
+        def waiting(key: str) -> Task | None:
+            task = task_row(goal, key)
+            return task if task.state == "pr_open" and "approval" in task.note else None
+
+        words = wait_for(lambda: waiting("words"), "words: green, judged, waiting for approval")
+        slug = wait_for(lambda: waiting("slug"), "slug: green, judged, waiting for approval")
+        assert words.pr_number and slug.pr_number and words.flakes >= 1
+        first_candidate = words.candidate_sha
+        human = stack.control.push_files(
+            OWNER, REPO, "main", OWNER, {"NOTES.md": "a person was here\n"}, message="Notes"
+        )
+        octo.rest.pulls.create_review(OWNER, REPO, words.pr_number, event="APPROVE")
+        landed = wait_for(
+            lambda: (t := task_row(goal, "words")).state == "done" and t, "words to land"
+        )
+        assert landed.tested_sha != first_candidate  # rebuilt on the moved base
+        assert landed.landed_sha == landed.tested_sha
+        assert landed.flakes >= 2 and landed.ci_runs >= 4  # each candidate: a flake, a re-run
+        compare = octo.rest.repos.compare_commits(OWNER, REPO, f"{human}...{landed.landed_sha}")
+        assert compare.parsed_data.status == "ahead"  # the person's commit is in what landed
+        untouched = octo.rest.pulls.get(OWNER, REPO, slug.pr_number).parsed_data
+        assert untouched.head.sha == slug.head_sha  # no other pull request was rebased
+
+        octo.rest.pulls.create_review(OWNER, REPO, slug.pr_number, event="APPROVE")
+        docs = wait_for(lambda: waiting("docs"), "docs to wait for approval")
+        assert docs.pr_number
+        octo.rest.pulls.create_review(OWNER, REPO, docs.pr_number, event="APPROVE")
+        stack.settle()
+
+        goal_row, tasks = rows(goal)
+        assert goal_row.state == "done"
+        assert all(t.landed_sha == t.tested_sha for t in tasks)
+        lost = stack.control.deliveries("check_run", since=since)
+        assert lost and all(d.get("status_code") is None for d in lost)  # none ever arrived
+
+
+def test_past_its_bound_a_task_is_blocked_labelled_and_the_goal_says_why(tmp_path: Path) -> None:
+    """The judge never approves `slug`: it goes back once (the bound), then it is blocked —
+    labelled `swarm:blocked`, with the reason on the task and in the status comment — and what
+    depends on it never starts."""
+    with seeded_stack(tmp_path, happy_script(slug=False)) as (stack, octo):
+        config = {".github/swarm.yml": "gate:\n  max_rounds: 1\n"}
+        stack.control.push_files(OWNER, REPO, "main", OWNER, config, message="One round")
+        goal = open_goal(octo)
+        stack.settle()
+
+        goal_row, tasks = rows(goal)
+        state = {t.key: t for t in tasks}
+        assert goal_row.state == "incomplete"
+        slug = state["slug"]
+        assert slug.state == "blocked" and slug.rounds == 1
+        assert "the judge asked for changes, after 1 rounds (the bound is 1)" in slug.note
+        assert state["words"].state == "done" and state["docs"].state == "planned"
+        assert slug.pr_number
+        for number in (slug.number, slug.pr_number):
+            labels = octo.rest.issues.get(OWNER, REPO, number).parsed_data.labels
+            assert "swarm:blocked" in [getattr(label, "name", label) for label in labels]
+        comments = octo.rest.issues.list_comments(OWNER, REPO, goal).parsed_data
+        status = next(c.body or "" for c in comments if "<!-- swarm:status:" in (c.body or ""))
+        assert "🚧 blocked: the judge asked for changes" in status
+        # What the judge said went back to the worker, with its evidence.
+        assert stack.models is not None
+        handed_back = [
+            r for r in stack.models.requests()
+            if r["agent"] == "worker: Add slugify" and "asked for changes" in str(r["body"])
+        ]  # fmt: skip
+        assert handed_back

@@ -202,7 +202,7 @@ class GateState:
     checks: ChecksSeen | None = None
     timed_out: float = 0.0
     reran: dict[str, int] = field(default_factory=dict)  # check → the failed run re-run
-    flakes: tuple[str, ...] = ()  # checks that failed, then passed their re-run
+    flakes: tuple[str, ...] = ()  # "check@candidate" that failed, then passed its re-run
     people: People | None = None  # read after the candidate's checks and verdict
     rebuilds: int = 0
     landed: Landed | None = None
@@ -221,8 +221,9 @@ def advance(state: GateState, event: Event) -> GateState:
             return replace(state, base=event.base, candidate="", conflict=event)
         case ChecksSeen():
             flakes = state.flakes + tuple(
-                name for name, failed in state.reran.items()
-                if name not in state.flakes and _rerun_passed(event, name, failed)
+                f"{name}@{state.candidate}" for name, failed in state.reran.items()
+                if f"{name}@{state.candidate}" not in state.flakes
+                and _rerun_passed(event, name, failed)
             )  # fmt: skip
             return replace(state, checks=event, flakes=flakes)
         case ChecksTimedOut():

@@ -101,7 +101,7 @@ def test_a_failed_check_gets_one_rerun_and_a_pass_then_is_counted_a_flake() -> N
     state = advance(state, Rerequested("ci", 5))
     assert decide(advance(state, ChecksSeen((failed,), None))) == AwaitChecks(CAND)
     state = advance(state, ChecksSeen((Check("ci", 6, "completed", "success"),), None))
-    assert state.flakes == ("ci",)
+    assert state.flakes == (f"ci@{CAND}",)
     assert decide(state) == Judge(CAND)
 
 

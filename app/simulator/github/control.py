@@ -275,6 +275,10 @@ class SimulatorControl:
     def set_webhook(self, url: str | None, secret: str = "") -> None:
         self._call("PUT", "/webhook", json={"url": url, "secret": secret})
 
+    def lose_webhooks(self, *events: str) -> None:
+        """Deliveries of these events fail from now on (none: every one is delivered again)."""
+        self._call("PUT", "/webhook/lost", json={"events": list(events)})
+
     def inject_fault(
         self,
         path_regex: str,

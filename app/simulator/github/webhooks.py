@@ -80,6 +80,13 @@ class WebhookDispatcher:
         self._secret = ""
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._lost: set[str] = set()  # events whose deliveries GitHub fails to make
+
+    def lose(self, events: list[str]) -> None:
+        """Deliveries of these events fail from now on (logged, never sent), as when GitHub
+        cannot reach the app: it does not redeliver by itself."""
+        with self._activity:
+            self._lost = set(events)
 
     def configure(self, url: str | None, secret: str) -> None:
         with self._activity:
@@ -184,7 +191,13 @@ class WebhookDispatcher:
                         return
                     delivery = self._queue.popleft()
                     self._in_flight += 1
-                attempt = self._send(client, delivery)
+                    lost = delivery.event in self._lost and not delivery.redelivery
+                if lost:
+                    attempt: dict[str, Any] = {
+                        "at": iso(utcnow()), "error": "lost (simulated): never delivered"
+                    }
+                else:
+                    attempt = self._send(client, delivery)
                 with self._activity:
                     delivery.status_code = attempt.get("status_code")
                     delivery.error = attempt.get("error")

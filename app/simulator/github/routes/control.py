@@ -113,6 +113,16 @@ def set_webhook(sim: SimDep, body: BodyDep) -> dict[str, Any]:
     return {"url": sim.webhooks.url}
 
 
+@router.put("/webhook/lost")
+def lose_webhooks(sim: SimDep, body: BodyDep) -> dict[str, Any]:
+    """Deliveries of `events` fail from now on (an empty list: none do)."""
+    events = body.get("events") or []
+    if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
+        raise GitHubError(422, "events must be a list of event names")
+    sim.webhooks.lose(events)
+    return {"lost": sorted(events)}
+
+
 @router.post("/faults", status_code=201)
 def add_fault(sim: SimDep, body: BodyDep) -> dict[str, Any]:
     try:
