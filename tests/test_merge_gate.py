@@ -230,3 +230,53 @@ def test_past_its_bound_a_task_is_blocked_labelled_and_the_goal_says_why(tmp_pat
             if r["agent"] == "worker: Add slugify" and "asked for changes" in str(r["body"])
         ]  # fmt: skip
         assert handed_back
+
+
+def test_killed_mid_gate_then_every_webhook_redelivered_nothing_lands_or_closes_twice(
+    tmp_path: Path,
+) -> None:
+    """SIGKILL the swarm the moment its first pull request lands (its gate is between the ref
+    update and the sub-issue's closing), start it afresh, then redeliver every webhook: each
+    pull request is merged once, each issue closed once, and the goal still finishes."""
+    from tests.swarm_support import SwarmProcess
+
+    with seeded_stack(tmp_path, happy_script(), in_process=False) as (stack, octo):
+        first = SwarmProcess(stack)
+        try:
+            goal = open_goal(octo)
+            wait_for(lambda: any(p.merged_at for p in all_pulls(octo)), "a first landing")
+            first.kill()
+        finally:
+            first.stop()
+        second = SwarmProcess(stack)
+        try:
+            stack.settle()
+            for delivery in stack.control.deliveries():
+                stack.control.redeliver(delivery["id"])
+            stack.settle()
+        finally:
+            second.stop()
+
+        pulls = all_pulls(octo)
+        assert len(pulls) == 3 and all(p.merged_at for p in pulls)
+        sent = [d for d in stack.control.deliveries() if not d.get("redelivery")]
+        merged = [
+            d["payload"]["pull_request"]["number"] for d in sent
+            if d["event"] == "pull_request" and d["action"] == "closed"
+        ]  # fmt: skip
+        assert sorted(merged) == sorted(p.number for p in pulls)  # once each
+        closed = [
+            d["payload"]["issue"]["number"] for d in sent
+            if d["event"] == "issues" and d["action"] == "closed"
+        ]  # fmt: skip
+        assert len(closed) == len(set(closed)) == 4  # three sub-issues and the goal, once each
+        assert goal in closed
+        landings = [
+            c.commit.message.splitlines()[0]
+            for c in octo.rest.repos.list_commits(OWNER, REPO, sha="main", per_page=100).parsed_data
+            if c.commit.message.startswith("Merge pull request #")
+        ]
+        assert len(landings) == len(set(landings))  # no pull request merged into main twice
+        comments = octo.rest.issues.list_comments(OWNER, REPO, goal).parsed_data
+        summaries = [c for c in comments if "<!-- swarm:summary:" in (c.body or "")]
+        assert len(summaries) == 1
