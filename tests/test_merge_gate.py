@@ -280,3 +280,24 @@ def test_killed_mid_gate_then_every_webhook_redelivered_nothing_lands_or_closes_
         comments = octo.rest.issues.list_comments(OWNER, REPO, goal).parsed_data
         summaries = [c for c in comments if "<!-- swarm:summary:" in (c.body or "")]
         assert len(summaries) == 1
+
+
+def test_squash_lands_one_tested_commit_per_pull_request_and_shows_it_merged(
+    tmp_path: Path,
+) -> None:
+    with seeded_stack(tmp_path, happy_script()) as (stack, octo):
+        config = {".github/swarm.yml": "merge_method: squash\n"}
+        stack.control.push_files(OWNER, REPO, "main", OWNER, config, message="Squash")
+        goal = open_goal(octo)
+        stack.settle()
+
+        goal_row, tasks = rows(goal)
+        assert goal_row.state == "done"
+        for task in tasks:
+            assert task.landed_sha == task.tested_sha
+            commit = octo.rest.repos.get_commit(OWNER, REPO, task.landed_sha).parsed_data
+            assert len(commit.parents) == 1  # one commit on main per pull request
+            assert commit.commit.message.startswith(f"{task.title} (#{task.pr_number})")
+            assert task.pr_number
+            pr = octo.rest.pulls.get(OWNER, REPO, task.pr_number).parsed_data
+            assert pr.merged_at is not None and pr.head.sha == task.landed_sha

@@ -150,10 +150,10 @@ async def _run_gate(start: GateStart, me: str) -> str:
             case policy.Land(candidate):
                 pr_head = state.people.head if state.people else start.head
                 event = await do.land(start, base, candidate, config.merge_method, pr_head)
+                if config.merge_method != "merge":  # the branch was moved to the candidate
+                    state = replace(state, own_heads=(*state.own_heads, candidate))
                 if isinstance(event, policy.LandRefused):
                     log.info("gate %s: landing refused (%s); a new candidate", me, event.why)
-                elif config.merge_method != "merge":  # the branch was moved to the candidate
-                    state = replace(state, own_heads=(*state.own_heads, candidate))
             case policy.HandBack(_, why):
                 await _hand_back(start, task.goal_number, config, action, state)
                 return f"handed back: {why}"

@@ -194,7 +194,8 @@ class WebhookDispatcher:
                     lost = delivery.event in self._lost and not delivery.redelivery
                 if lost:
                     attempt: dict[str, Any] = {
-                        "at": iso(utcnow()), "error": "lost (simulated): never delivered"
+                        "at": iso(utcnow()),
+                        "error": "lost (simulated): never delivered",
                     }
                 else:
                     attempt = self._send(client, delivery)
