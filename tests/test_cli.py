@@ -69,7 +69,9 @@ def test_doctor_checks_models_database_and_the_app_against_github(tmp_path: Path
     from app.demo.stack import LocalStack
 
     with LocalStack(root=tmp_path / "stack", script=demo_script()).start(start_swarm=False) as st:
-        env = {**st.env, "SWARM_JUDGE_MODEL": "anthropic/claude-sonnet-4-5"}
+        # The judge's provider without its key.
+        env = {k: v for k, v in st.env.items() if k != "ANTHROPIC_API_KEY"}
+        env["SWARM_JUDGE_MODEL"] = "anthropic/claude-sonnet-4-5"
         result = swarm(tmp_path, "doctor", **env)
     lines = result.stdout.splitlines()
     assert "ok   GitHub App: swarm[bot] at http://127.0.0.1:" in "\n".join(lines)
