@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 EVENTS_QUEUE = "swarm-events"
 AGENTS_QUEUE = "swarm-agents"
 GATES_QUEUE = "swarm-gates"
+LANDING_QUEUE = "swarm-landing"
 
 
 @dataclass
@@ -34,6 +35,7 @@ class Runtime:
     events: Queue | None = None  # set once DBOS is launched
     agents: Queue | None = None
     gates: Queue | None = None
+    landing: Queue | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -102,6 +104,11 @@ async def start(settings: Settings, *, handle_events: bool = True) -> Runtime:
     # the repository's CI budget. One makes landing serial, as a merge lock would.
     runtime.gates = await DBOS.register_queue_async(
         GATES_QUEUE, partition_concurrency=settings.gate_concurrency, polling_interval_sec=poll
+    )
+    # A gate whose landing lost the race (main moved) tries again in turn, one per repository:
+    # only the pull request about to land is rebuilt on the new main, not all of them each time.
+    runtime.landing = await DBOS.register_queue_async(
+        LANDING_QUEUE, partition_concurrency=1, polling_interval_sec=poll
     )
     return runtime
 

@@ -139,7 +139,8 @@ class LocalStack:
                 os.environ[name] = value
 
     def __enter__(self) -> LocalStack:
-        return self.start()
+        # `with LocalStack(...).start(start_swarm=False) as stack:` is started already.
+        return self if self.simulator is not None else self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

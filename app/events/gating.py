@@ -57,23 +57,16 @@ async def _swarm_pull(delivery: Delivery) -> tuple[str, Task] | None:
 
 
 @router.on("pull_request_review")
-async def on_review(delivery: Delivery) -> str:
-    """A review submitted or dismissed: a gate waiting on people looks again."""
-    found = await _swarm_pull(delivery)
-    if found is None or not found[1].gate:
-        return "ignored: no gate"
-    await wake_gate(found[1].gate, "people")
-    return "woke the gate: a review"
-
-
 @router.on("pull_request", "labeled")
 @router.on("pull_request", "unlabeled")
-async def on_pull_label(delivery: Delivery) -> str:
+async def on_people(delivery: Delivery) -> str:
+    """A review submitted or dismissed, a label (`swarm:hold`) put or taken: a gate waiting on
+    people looks again."""
     found = await _swarm_pull(delivery)
     if found is None or not found[1].gate:
         return "ignored: no gate"
     await wake_gate(found[1].gate, "people")
-    return "woke the gate: a label"
+    return f"woke the gate: {delivery.kind}"
 
 
 @router.on("pull_request", "synchronize")

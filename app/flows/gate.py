@@ -45,10 +45,10 @@ GATE_TOPIC = "gate"
 async def start_gate(start: GateStart, tag: str = "") -> str:
     """Start (or join) the gate of this pull request head; `tag`: a retry's new gate."""
     workflow_id = gate_workflow_id(start.repo, start.pr, start.head, tag)
-    gates = current().gates
-    assert gates is not None
+    queue = current().landing if start.in_turn else current().gates
+    assert queue is not None
     with SetWorkflowID(workflow_id), SetEnqueueOptions(queue_partition_key=start.repo):
-        await gates.enqueue_async(gate_workflow, start)
+        await queue.enqueue_async(gate_workflow, start)
     return workflow_id
 
 
@@ -152,6 +152,13 @@ async def _run_gate(start: GateStart, me: str) -> str:
                 event = await do.land(start, base, candidate, config.merge_method, pr_head)
                 if config.merge_method != "merge":  # the branch was moved to the candidate
                     state = replace(state, own_heads=(*state.own_heads, candidate))
+                if isinstance(event, policy.LandRefused) and not start.in_turn:
+                    # Main moved (most often: another landing). Rebuilding now would race every
+                    # other gate again; this pull request takes its turn to land instead.
+                    log.info("gate %s: landing refused (%s); landing in turn", me, event.why)
+                    turn = replace(start, in_turn=True)
+                    await start_gate(turn, f"land-r{state.rounds}")
+                    return "landing in turn"
                 if isinstance(event, policy.LandRefused):
                     log.info("gate %s: landing refused (%s); a new candidate", me, event.why)
             case policy.HandBack(_, why):

@@ -40,6 +40,7 @@ class GateStart:
     head: str
     title: str = ""
     head_ref: str = ""  # the pull request's branch
+    in_turn: bool = False  # a gate that lost a landing race, taking its turn to land
 
 
 @dataclass(frozen=True)
