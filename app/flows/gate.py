@@ -45,7 +45,11 @@ GATE_TOPIC = "gate"
 async def start_gate(start: GateStart, tag: str = "") -> str:
     """Start (or join) the gate of this pull request head; `tag`: a retry's new gate."""
     workflow_id = gate_workflow_id(start.repo, start.pr, start.head, tag)
-    queue = current().landing if start.in_turn else current().gates
+    runtime = current()
+    # A turn to land is one more candidate in CI, beside the gates: with a CI budget of one
+    # gate (one pull request at a time, as a lock), it waits for that one slot instead.
+    alone = runtime.settings.gate_concurrency == 1
+    queue = runtime.landing if start.in_turn and not alone else runtime.gates
     assert queue is not None
     with SetWorkflowID(workflow_id), SetEnqueueOptions(queue_partition_key=start.repo):
         await queue.enqueue_async(gate_workflow, start)
