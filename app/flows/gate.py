@@ -98,8 +98,9 @@ async def _run_gate(start: GateStart, me: str) -> str:
     if task.verdict and task.verdict_sha == start.head:  # a verdict on this head still stands
         verdict = policy.Judged(start.head, task.verdict == "approved", "")
     state = policy.GateState(
-        head=start.head, rules=do.configured_rules(config), rounds=task.rounds, verdict=verdict
-    )
+        head=start.head, rules=do.configured_rules(config), rounds=task.rounds, verdict=verdict,
+        own_heads=start.own_heads,
+    )  # fmt: skip
     waited_since = 0.0
     while True:
         action = policy.decide(state)
@@ -160,7 +161,7 @@ async def _run_gate(start: GateStart, me: str) -> str:
                     # Main moved (most often: another landing). Rebuilding now would race every
                     # other gate again; this pull request takes its turn to land instead.
                     log.info("gate %s: landing refused (%s); landing in turn", me, event.why)
-                    turn = replace(start, in_turn=True)
+                    turn = replace(start, in_turn=True, own_heads=state.own_heads)
                     await start_gate(turn, f"land-r{state.rounds}")
                     return "landing in turn"
                 if isinstance(event, policy.LandRefused):

@@ -41,6 +41,7 @@ class GateStart:
     title: str = ""
     head_ref: str = ""  # the pull request's branch
     in_turn: bool = False  # a gate that lost a landing race, taking its turn to land
+    own_heads: tuple[str, ...] = ()  # heads the gate put on the branch itself (squash)
 
 
 @dataclass(frozen=True)
