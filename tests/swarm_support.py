@@ -77,6 +77,14 @@ def requests_of(stack: LocalStack, agent: str) -> list[dict[str, Any]]:
     return [r for r in stack.models.requests() if r.get("agent") == agent]
 
 
+def pr_file(octo: GitHub, ref: str, path: str) -> str:
+    """A file's text at `ref`, through the contents API."""
+    import base64
+
+    content = octo.rest.repos.get_content(OWNER, REPO, path, ref=ref).json()
+    return base64.b64decode(content["content"]).decode()
+
+
 def sub_issue_numbers(octo: GitHub, goal: int) -> list[int]:
     return sorted(i.number for i in octo.rest.issues.list_sub_issues(OWNER, REPO, goal).parsed_data)
 

@@ -3,11 +3,9 @@ model as workers and judges, the real gate — what lands is what was tested."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
-from typing import Any
 
-from app import runtime
+from app.demo.run import snapshot
 from app.demo.script import WORDS_PY, happy_script
 from app.store import Goal, Task
 from tests.swarm_support import (
@@ -16,20 +14,16 @@ from tests.swarm_support import (
     REPO,
     all_pulls,
     open_goal,
+    pr_file,
     seeded_stack,
     wait_for,
 )
 
 
 def rows(goal_number: int) -> tuple[Goal, list[Task]]:
-    store = runtime.current().store
-
-    async def read() -> tuple[Goal, list[Task]]:
-        goal = await store.goal(FULL, goal_number)
-        assert goal is not None
-        return goal, await store.tasks_of(FULL, goal_number)
-
-    return asyncio.run(read())
+    goal, tasks = snapshot(goal_number)
+    assert goal is not None
+    return goal, tasks
 
 
 def test_every_task_lands_the_commit_that_was_tested_and_the_goal_closes(tmp_path: Path) -> None:
@@ -69,8 +63,7 @@ def test_every_task_lands_the_commit_that_was_tested_and_the_goal_closes(tmp_pat
 
 
 def task_row(goal_number: int, key: str) -> Task:
-    store = runtime.current().store
-    tasks = asyncio.run(store.tasks_of(FULL, goal_number))
+    _, tasks = snapshot(goal_number)
     return next(
         (t for t in tasks if t.key == key), Task(FULL, 0, goal_number, key, "not planned yet")
     )
@@ -118,7 +111,7 @@ def test_people_hold_landing_and_a_review_requesting_changes_goes_back_to_the_wo
         fixed_words = wait_for(
             lambda: waiting("words", "octo", words.head_sha), "words' new head, held by the review"
         )
-        assert pr_text(octo, fixed_words.head_sha, "textkit/words.py") == fixed
+        assert pr_file(octo, fixed_words.head_sha, "textkit/words.py") == fixed
         octo.rest.pulls.create_review(OWNER, REPO, words.pr_number, event="APPROVE")
         wait_for(lambda: task_row(goal, "words").state == "done", "words to land")
         assert task_row(goal, "slug").state == "pr_open"  # still held
@@ -135,13 +128,6 @@ def test_people_hold_landing_and_a_review_requesting_changes_goes_back_to_the_wo
         words_pr = octo.rest.pulls.get(OWNER, REPO, words.pr_number).parsed_data
         assert words_pr.merged_at and words_pr.head.sha == fixed_words.head_sha
         assert len(octo.rest.pulls.list_commits(OWNER, REPO, words.pr_number).parsed_data) == 2
-
-
-def pr_text(octo: Any, ref: str, path: str) -> str:
-    import base64
-
-    content = octo.rest.repos.get_content(OWNER, REPO, path, ref=ref).json()
-    return base64.b64decode(content["content"]).decode()
 
 
 def test_a_flake_passes_its_rerun_lost_webhooks_are_polled_and_a_moved_base_is_never_landed_on(

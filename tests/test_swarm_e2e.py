@@ -14,6 +14,7 @@ from tests.swarm_support import (
     all_pulls,
     branches,
     open_goal,
+    pr_file,
     requests_of,
     seeded_stack,
     settle_in_a_new_process,
@@ -28,13 +29,6 @@ EXPECTED_FILES = {
     "Add slugify": {"textkit/slug.py": SLUG_PY},
     "Document word_count and slugify in the README": {"README.md": README_DOCS},
 }
-
-
-def pr_file(octo: Any, ref: str, path: str) -> str:
-    import base64
-
-    content = octo.rest.repos.get_content(OWNER, REPO, path, ref=ref).json()
-    return base64.b64decode(content["content"]).decode()
 
 
 def test_a_labelled_goal_becomes_sub_issues_and_one_pull_request_per_task(tmp_path: Path) -> None:

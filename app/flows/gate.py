@@ -112,7 +112,7 @@ async def _run_gate(start: GateStart, me: str) -> str:
                 waited_since = 0.0
             case policy.AwaitChecks(candidate):
                 if state.checks is not None:  # looked once already: wait for news, or poll
-                    moved = await _wait(_poll_seconds())
+                    moved = await _wait(current().settings.gate_poll_seconds)
                     if moved:
                         state = policy.advance(state, policy.PeopleSeen(policy.People(moved)))
                         continue
@@ -147,7 +147,7 @@ async def _run_gate(start: GateStart, me: str) -> str:
             case policy.AwaitPeople(why):
                 await move_task(start.installation_id, start.repo, start.task,
                                 TaskState.PR_OPEN, note=f"waiting for {why}")  # fmt: skip
-                moved = await _wait(_people_poll_seconds())
+                moved = await _wait(current().settings.gate_people_poll_seconds)
                 if moved:
                     state = policy.advance(state, policy.PeopleSeen(policy.People(moved)))
                     continue
@@ -185,14 +185,6 @@ async def _run_gate(start: GateStart, me: str) -> str:
         state = policy.advance(state, event)
         if len(state.flakes) > len(before.flakes):
             await do.count(start.repo, start.task, "flakes")
-
-
-def _poll_seconds() -> float:
-    return current().settings.gate_poll_seconds
-
-
-def _people_poll_seconds() -> float:
-    return current().settings.gate_people_poll_seconds
 
 
 async def _wait(seconds: float) -> str:

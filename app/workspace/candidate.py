@@ -87,11 +87,7 @@ async def commit_tree(
     """A commit dated like the latest of `dates_of`: the same inputs make the same sha."""
     stamps = await git("--git-dir", str(mirror.path), "show", "-s", "--format=%ct", *dates_of)
     when = f"{max(int(s) for s in stamps.split())} +0000"
-    env = {
-        "GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
-        "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email,
-        "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when,
-    }  # fmt: skip
+    env = {**author.env(), "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
     args = [a for p in parents for a in ("-p", p)]
     return await git(
         "--git-dir", str(mirror.path), "commit-tree", tree, *args, "-F", "-", env=env,

@@ -30,6 +30,13 @@ class Identity:
     name: str
     email: str
 
+    def env(self) -> dict[str, str]:
+        """git's variables that make this identity a commit's author and committer."""
+        return {
+            "GIT_AUTHOR_NAME": self.name, "GIT_AUTHOR_EMAIL": self.email,
+            "GIT_COMMITTER_NAME": self.name, "GIT_COMMITTER_EMAIL": self.email,
+        }  # fmt: skip
+
     @classmethod
     def bot(cls, slug: str, app_id: int) -> Identity:
         login = f"{slug}[bot]"
@@ -152,13 +159,10 @@ class Worktree:
     ) -> str:
         """A commit of `tree` on `parent` (and `merged`, for a merge) by `author` (its message
         redacted of credentials: it quotes the agent); the branch moves to it."""
-        who = {
-            "GIT_AUTHOR_NAME": author.name, "GIT_AUTHOR_EMAIL": author.email,
-            "GIT_COMMITTER_NAME": author.name, "GIT_COMMITTER_EMAIL": author.email,
-        }  # fmt: skip
         sha = await git(
             "--git-dir", str(self.mirror), "commit-tree", tree, "-p", parent,
-            *(("-p", merged) if merged else ()), "-F", "-", env=who, stdin=redact(message),
+            *(("-p", merged) if merged else ()), "-F", "-", env=author.env(),
+            stdin=redact(message),
         )  # fmt: skip
         await self.git("update-ref", f"refs/heads/{self.branch}", sha)
         return sha
