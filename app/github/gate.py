@@ -97,9 +97,11 @@ async def rerun_check(gh: GitHub, repo: RepoRef, check_id: int) -> None:
 
 async def people_on(gh: GitHub, repo: RepoRef, pr_number: int, bot_login: str) -> People:
     """The pull request's head, its hold label, and the latest review of each person: changes
-    requested by anyone with write access block; their approvals count."""
-    pr = (await gh.rest.pulls.async_get(repo.owner, repo.name, pr_number)).parsed_data
-    hold = any(label.name.lower() == HOLD_LABEL for label in pr.labels)
+    requested by anyone with write access block; their approvals count.
+
+    The reviews are read before the pull request: a hold put on before an approval is then
+    always seen with it (read the other way round, a hold and an approval given a moment apart
+    could be seen as the approval alone, and landed)."""
     latest: dict[str, str] = {}
     review: PullRequestReview
     async for review in gh.rest.paginate(
@@ -109,6 +111,8 @@ async def people_on(gh: GitHub, repo: RepoRef, pr_number: int, bot_login: str) -
         if not author or author == bot_login or review.state in ("COMMENTED", "PENDING"):
             continue
         latest[author] = review.state  # reviews come oldest first: the last one stands
+    pr = (await gh.rest.pulls.async_get(repo.owner, repo.name, pr_number)).parsed_data
+    hold = any(label.name.lower() == HOLD_LABEL for label in pr.labels)
     writers: dict[str, str] = {}
     for login, state in latest.items():
         if state != "DISMISSED" and await permission_of(gh, repo, login) in WRITE_PERMISSIONS:
