@@ -65,6 +65,9 @@ class RepoConfig(_Strict):
     protected_paths: list[str] = Field(default_factory=lambda: list(DEFAULT_PROTECTED))
     budgets: Budgets = Budgets()
     plan_depth: int = Field(2, ge=1, le=5)
+    # Checks of a goal whose tasks all landed; a check that finds criteria unmet plans the
+    # remainder, and the last one allowed ends the goal incomplete instead. 0: no check.
+    goal_checks: int = Field(2, ge=0, le=10)
     agent: AgentLimits = AgentLimits()
     worker_command: str | None = None  # an external agent CLI instead of the built-in loop
 

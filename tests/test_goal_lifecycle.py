@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from app import runtime
-from app.demo.script import PLAN, SLUG_PY, WORDS_PY, happy_script, judge_agent
+from app.demo.script import PLAN, SLUG_PY, WORDS_PY, checker_agent, happy_script, judge_agent
 from tests.swarm_support import (
     FULL,
     OWNER,
@@ -64,6 +64,7 @@ def _sub_goal_script() -> dict[str, Any]:
     return {
         "agents": [
             *judges,
+            checker_agent(repeat=2),  # the sub-goal's check, then the goal's
             {   # the sub-planner sees the big task's issue as its goal
                 "name": "sub-planner",
                 "match": (

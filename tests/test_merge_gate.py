@@ -60,6 +60,7 @@ def test_every_task_lands_the_commit_that_was_tested_and_the_goal_closes(tmp_pat
         comments = octo.rest.issues.list_comments(OWNER, REPO, goal_number).parsed_data
         summary = [c.body or "" for c in comments if "<!-- swarm:summary:" in (c.body or "")]
         assert len(summary) == 1 and summary[0].count("same commit") == 3
+        assert "The goal checked on `main`" in summary[0] and "4 of 4 criteria met" in summary[0]
 
 
 def task_row(goal_number: int, key: str) -> Task:

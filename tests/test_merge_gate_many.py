@@ -19,6 +19,7 @@ from typing import Any
 
 from githubkit import GitHub
 
+from app.demo.script import checker_agent, judge_agent
 from app.demo.stack import LocalStack
 from app.store import Task
 from tests.swarm_support import OWNER, REPO, open_goal, seeded_stack, wait_for
@@ -72,9 +73,8 @@ def _turn(*calls: dict[str, Any]) -> dict[str, Any]:
 
 def many_script() -> dict[str, Any]:
     """The model's script: the planner's 20 independent tasks, a judge that approves each (the
-    judges first: a judge's brief names its pull request too), and a worker for each."""
-    from app.demo.script import judge_agent
-
+    judges first: a judge's brief names its pull request too), a worker for each, and the
+    goal's checker."""
     tasks = [
         {
             "key": f"t{i:02d}",
@@ -107,7 +107,7 @@ def many_script() -> dict[str, Any]:
         }
         for i in range(1, TASKS + 1)
     ]
-    return {"agents": [planner, *judges, *workers]}
+    return {"agents": [planner, checker_agent(), *judges, *workers]}
 
 
 def main_sha(octo: GitHub) -> str:

@@ -6,7 +6,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-from app.demo.script import PLAN, README_DOCS, SLUG_PY, WORDS_PY, happy_script, judge_agent
+from app.demo.script import (
+    PLAN,
+    README_DOCS,
+    SLUG_PY,
+    WORDS_PY,
+    checker_agent,
+    happy_script,
+    judge_agent,
+)
 from tests.swarm_support import (
     FULL,
     OWNER,
@@ -104,7 +112,7 @@ def _restartable_script() -> dict[str, Any]:
     ]  # fmt: skip
     planner = agent("the planner in Swarm", call("submit_plan", **PLAN), done)
     judges = [judge_agent(t["title"], t["acceptance"], repeat=5) for t in PLAN["tasks"]]
-    return {"agents": [planner, *judges, *workers]}
+    return {"agents": [planner, checker_agent(repeat=3), *judges, *workers]}
 
 
 def test_redeliveries_and_a_restart_make_no_second_issue_branch_or_pull_request(

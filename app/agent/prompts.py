@@ -17,8 +17,8 @@ from pathlib import Path
 from string import Template
 from typing import Literal
 
-Role = Literal["planner", "worker", "judge", "reconciler"]
-ROLES: tuple[Role, ...] = ("planner", "worker", "judge", "reconciler")
+Role = Literal["planner", "worker", "judge", "reconciler", "checker"]
+ROLES: tuple[Role, ...] = ("planner", "worker", "judge", "reconciler", "checker")
 
 INSTRUCTION_FILES = ("AGENTS.md", "CLAUDE.md", ".github/copilot-instructions.md")
 SKILLS_DIR = ".swarm/skills"

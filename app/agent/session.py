@@ -22,8 +22,9 @@ from app.sandbox.factory import make_sandbox
 from app.sandbox.settings import SandboxSettings
 
 # The roles whose file tools are read-only, and whether each may still run commands: the planner
-# only reads; the judge reads and runs the tests (in a worktree nobody commits from).
-READ_ONLY_ROLES: dict[Role, bool] = {"planner": False, "judge": True}
+# only reads; the judge and the goal's checker read and run the tests (in a worktree nobody
+# commits from).
+READ_ONLY_ROLES: dict[Role, bool] = {"planner": False, "judge": True, "checker": True}
 
 
 @dataclass

@@ -368,7 +368,13 @@ def collect(octo: GitHub, goal_number: int, full_name: str = f"{OWNER}/{REPO}") 
     """What the swarm made, read back through the GitHub API as the maintainer sees it."""
     owner, repo = full_name.split("/", 1)
     goal, tasks = snapshot(goal_number, full_name)
-    result = DemoResult(goal={"number": goal_number, "state": goal.state if goal else "missing"})
+    result = DemoResult(
+        goal={
+            "number": goal_number,
+            "state": goal.state if goal else "missing",
+            "note": goal.note if goal else "",  # how it ended: its check, or what is missing
+        }
+    )
     subs: list[Any] = list(octo.rest.issues.list_sub_issues(owner, repo, goal_number).parsed_data)
     linked = {issue.number for issue in subs}
     for task in tasks:
@@ -443,6 +449,8 @@ def print_summary(console: Console, result: DemoResult) -> None:
             "yes" if pr.get("merged") else "no",
         )
     console.print(table)
+    if result.goal.get("note"):
+        console.print(f"goal #{result.goal['number']}: {result.goal['note']}", highlight=False)
     if result.unsettled:
         console.print(f"[red]{result.unsettled}: this is where it was[/]")
     if result.timeline:

@@ -74,19 +74,27 @@ def judge_agent(
     return {"name": f"judge: {title}", "match": f"for the task “{title}”", "turns": turns * repeat}
 
 
+def checker_agent(repeat: int = 1) -> dict[str, Any]:
+    """The scenario's goal checker (every criterion met), for `repeat` finished goals."""
+    (checker,) = [a for a in demo_script()["agents"] if a["name"] == "goal checker"]
+    return {**checker, "turns": checker["turns"] * repeat}
+
+
 def happy_script(**approve: bool) -> dict[str, Any]:
     """The built-in plan with nothing going wrong: each worker writes its final files at once,
-    and each judge approves (unless `approve` says otherwise for its task's key)."""
+    each judge approves (unless `approve` says otherwise for its task's key), and the goal's
+    checker finds the goal met."""
     planner = demo_script()["agents"][0]
     judges = [
         judge_agent(t["title"], t["acceptance"], approve=approve.get(t["key"], True), repeat=3)
         for t in PLAN["tasks"]
     ]
-    workers = [_final_worker(t["title"], FINAL_FILES[t["key"]]) for t in PLAN["tasks"]]
-    return {"agents": [planner, *judges, *workers]}
+    workers = [final_worker(t["title"], FINAL_FILES[t["key"]]) for t in PLAN["tasks"]]
+    return {"agents": [planner, checker_agent(), *judges, *workers]}
 
 
-def _final_worker(title: str, files: dict[str, str]) -> dict[str, Any]:
+def final_worker(title: str, files: dict[str, str]) -> dict[str, Any]:
+    """A scripted worker that writes `files` at once, runs the tests and finishes."""
     writes = [_call("write_file", path=p, content=c) for p, c in files.items()]
     return {
         "name": f"worker: {title}",

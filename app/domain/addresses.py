@@ -29,6 +29,11 @@ def planner_workflow_id(goal_workflow: str) -> str:
     return f"{goal_workflow}:planner"
 
 
+def check_workflow_id(goal_workflow: str, round_: int) -> str:
+    """The goal's `round_`-th check (each check that finds gaps plans the remainder)."""
+    return f"{goal_workflow}:check{round_}"
+
+
 def status_key(repo: str, goal_number: int) -> str:
     """One debounced status refresh per goal at a time."""
     return f"status:{repo}#{goal_number}"

@@ -1,8 +1,10 @@
 """The goal: one workflow per labelled issue, id `goal:<owner/repo>#<number>`.
 
 It plans (a planner agent, queued like every agent), creates one sub-issue per task, then
-schedules: each task whose dependencies have their pull requests open is queued for a worker,
-within the repository's `max_agents`. Task runs wake it with a DBOS message when they end;
+schedules: each task whose dependencies have landed is queued for a worker, within the
+repository's `max_agents`. When every task has landed, the goal's checker (the planner's model)
+checks the goal against the base branch: it closes the goal with a summary, or plans what is
+left as new sub-issues, which run the same way. Task runs wake it with a DBOS message when they end;
 maintainers' commands (`/swarm go`, `stop`, `retry`) reach it the same way. Starting it twice
 (a second label, a redelivery) joins the running one.
 """
@@ -18,6 +20,7 @@ from app.context import bound
 from app.domain.addresses import (
     GOAL_TOPIC,
     GoalMessage,
+    check_workflow_id,
     goal_workflow_id,
     planner_workflow_id,
     run_name,
@@ -34,14 +37,21 @@ from app.flows import steps
 from app.flows.budget import budget_check
 from app.flows.gate import restart_gate
 from app.flows.gate_steps import GateStart
-from app.flows.render import goal_summary, plan_comment, task_issue_body, task_marker_key
+from app.flows.render import (
+    GoalCheckSummary,
+    goal_summary,
+    plan_comment,
+    task_issue_body,
+    task_marker_key,
+)
 from app.flows.task import enqueue_task
 from app.flows.transitions import move_goal, move_task
-from app.flows.work import PlanResult, plan_goal
+from app.flows.work import CheckResult, PlanResult, check_goal, plan_goal
 from app.github import ops
 from app.github.gate import close_issue
 from app.github.ops import marker
 from app.repo_config import CONFIG_PATH, RepoConfig
+from app.roles.checker import GoalCheck, LandedTask
 from app.roles.plan import PlanTask
 from app.runtime import current
 from app.store import Task
@@ -54,6 +64,7 @@ WAITED_FOR = ACTIVE_TASK_STATES | {TaskState.SUBGOAL, TaskState.PR_OPEN}
 # The states a planning run left its goal in: a move from anything else is a stale writer's.
 PLANNING = frozenset({GoalState.PLANNING})
 PLANNED = frozenset({GoalState.PLANNING, GoalState.AWAITING_GO})
+WORKING = frozenset({GoalState.WORKING})
 WAIT_FOR_GO_SECONDS = 14 * 24 * 3600
 WAKE_SECONDS = 300  # re-check state now and then even if a message was lost
 
@@ -135,6 +146,45 @@ async def planner_workflow(
     text = await goal_text(installation_id, repo, number, feedback)
     name = run_name(DBOS.workflow_id or "")
     return await plan_step(installation_id, repo, number, text, config, left, name)
+
+
+@DBOS.step(name="agent.checker")
+async def check_step(
+    installation_id: int, repo: str, number: int, text: str, landed: list[LandedTask],
+    config: RepoConfig, token_budget: int, run_name: str,
+) -> CheckResult:  # fmt: skip
+    runtime = current()
+    result = await check_goal(
+        runtime,
+        installation_id=installation_id,
+        repo=repo,
+        number=number,
+        goal_text=text,
+        landed=landed,
+        config=config,
+        token_budget=token_budget,
+        run_name=run_name,
+    )
+    await runtime.store.add_goal_usage(repo, number, result.report.tokens, result.report.cost_usd)
+    return result
+
+
+@DBOS.workflow(name="goal_check")
+async def checker_workflow(
+    installation_id: int, repo: str, number: int, config: RepoConfig
+) -> CheckResult | str:
+    """The goal's check as its own queued workflow, like the planner's. Returns the check and
+    its run, or why none ran (a spent budget)."""
+    left, why = await budget_check(repo, number, config.budgets)
+    if left <= 0:
+        return why
+    text = await goal_text(installation_id, repo, number, "")
+    landed = [
+        LandedTask(t.key, t.number, t.title, t.pr_number, t.landed_sha)
+        for t in await load_tasks(repo, number)
+    ]
+    name = run_name(DBOS.workflow_id or "")
+    return await check_step(installation_id, repo, number, text, landed, config, left, name)
 
 
 @DBOS.step(name="github.create_task", retries_allowed=True, max_attempts=3)
@@ -335,7 +385,8 @@ def _spent(why: str) -> str:
 
 
 async def _schedule(goal: IssueRef, config: RepoConfig, me: str) -> GoalState:
-    """Queue every ready task within the limits; wake on each task's end; stop when none is left."""
+    """Run the tasks to their end; when every one landed, check the goal against the base
+    branch: the remainder it finds is planned and run in turn, within `goal_checks`."""
     installation_id, repo, number = goal.installation_id, goal.repo, goal.number
     tag = me.removeprefix(goal_workflow_id(repo, number)).lstrip(":")
     for task in await load_tasks(repo, number):
@@ -346,6 +397,55 @@ async def _schedule(goal: IssueRef, config: RepoConfig, me: str) -> GoalState:
                 task.branch,
             )  # fmt: skip
             await restart_gate(start, task.gate, tag)
+    checks = 0
+    while True:
+        ended = await _run_tasks(goal, config, me, tag)
+        if ended is not None:
+            return ended
+        state, note = outcome(await load_tasks(repo, number))
+        if state == GoalState.BUDGET_EXHAUSTED:
+            _, why = await budget_check(repo, number, config.budgets)
+            note = _spent(why or "an agent spent its share of the budget")
+        if state != GoalState.DONE:
+            return (await move_goal(installation_id, repo, number, state, note)).state
+        if checks >= config.goal_checks:  # unchecked (goal_checks: 0)
+            await finish_goal(installation_id, repo, number, None)
+            return (await move_goal(installation_id, repo, number, state, note)).state
+        checks += 1
+        checked = await _check(goal, config, me, checks)
+        now = await goal_state(repo, number)
+        if now != GoalState.WORKING:  # stopped meanwhile
+            return now or GoalState.STOPPED
+        if isinstance(checked, tuple):  # no check came back: the goal says why
+            return (await move_goal(installation_id, repo, number, *checked)).state
+        assert checked.check is not None
+        if checked.check.met:
+            await finish_goal(installation_id, repo, number, checked)
+            done = "Every task landed, and the goal's check found every criterion met."
+            return (await move_goal(installation_id, repo, number, state, done)).state
+        unmet = "; ".join(checked.check.unmet())
+        found = f"The goal's check on `{checked.base_sha[:12]}` found unmet: {unmet}"
+        if checks >= config.goal_checks:
+            note = (
+                f"{found}. That was check {checks} of {config.goal_checks} (`goal_checks`): "
+                "`/swarm replan` with a direction, or `/swarm retry` to check again."
+            )
+            incomplete = GoalState.INCOMPLETE
+            return (await move_goal(installation_id, repo, number, incomplete, note)).state
+        created = await _plan_remainder(goal, checked.check)
+        planned = ", ".join(f"#{n}" for n in created)
+        note = f"{found}. Planned: {planned}."
+        working = await move_goal(
+            installation_id, repo, number, GoalState.WORKING, note, leaving=WORKING
+        )
+        if working.state != GoalState.WORKING:
+            return working.state
+
+
+async def _run_tasks(goal: IssueRef, config: RepoConfig, me: str, tag: str) -> GoalState | None:
+    """Queue every ready task within the limits; wake on each task's end; return when none is
+    left to run or wait for (None), or with the state the goal ended in meanwhile."""
+    installation_id, repo, number = goal.installation_id, goal.repo, goal.number
     while True:
         if await goal_state(repo, number) in (GoalState.STOPPED, GoalState.PAUSED):
             return GoalState.STOPPED
@@ -369,26 +469,75 @@ async def _schedule(goal: IssueRef, config: RepoConfig, me: str) -> GoalState:
                     await enqueue_task(installation_id, repo, task.number, me, config, run)
                     active.append(task)
         if not active and not ready:
-            break
+            return None
         await DBOS.recv_async(GOAL_TOPIC, timeout_seconds=WAKE_SECONDS)
 
-    state, note = outcome(await load_tasks(repo, number))
-    if state == GoalState.BUDGET_EXHAUSTED:
-        _, why = await budget_check(repo, number, config.budgets)
-        note = _spent(why or "an agent spent its share of the budget")
-    if state == GoalState.DONE:
-        await finish_goal(installation_id, repo, number)
-    return (await move_goal(installation_id, repo, number, state, note)).state
+
+async def _check(
+    goal: IssueRef, config: RepoConfig, me: str, round_: int
+) -> CheckResult | tuple[GoalState, str]:
+    """The goal's check, as a queued agent run like the planner's; or, when none came back, the
+    state and note the goal ends with."""
+    installation_id, repo, number = goal.installation_id, goal.repo, goal.number
+    note = "Every task landed: checking the goal against the base branch."
+    await move_goal(installation_id, repo, number, GoalState.WORKING, note, leaving=WORKING)
+    runtime = current()
+    assert runtime.agents is not None
+    with (
+        SetWorkflowID(check_workflow_id(me, round_)),
+        SetEnqueueOptions(queue_partition_key=str(installation_id)),
+    ):
+        handle = await runtime.agents.enqueue_async(
+            checker_workflow, installation_id, repo, number, config
+        )
+    again = "`/swarm retry` to check again"
+    try:
+        result: CheckResult | str = await handle.get_result()
+    except Exception as exc:  # a model that cannot be reached, a crash: say so on the goal
+        log.exception("goal %s: the check failed", goal)
+        return (
+            GoalState.INCOMPLETE,
+            f"Every task landed, but the goal's check failed: {exc}. {again}.",
+        )
+    if isinstance(result, str):
+        return GoalState.BUDGET_EXHAUSTED, _spent(result)
+    if result.check is None:
+        if result.report.status == "budget_exhausted":
+            return GoalState.BUDGET_EXHAUSTED, _spent(result.report.reason)
+        why = result.report.reason or "the checker did not hand in a valid check"
+        return (
+            GoalState.INCOMPLETE,
+            f"Every task landed, but the goal is unchecked: {why}. {again}.",
+        )
+    return result
+
+
+async def _plan_remainder(goal: IssueRef, check: GoalCheck) -> list[int]:
+    """The remaining tasks a check planned, as sub-issues of the goal, after its earlier ones."""
+    numbers = {t.key: t.number for t in await load_tasks(goal.repo, goal.number)}
+    created = []
+    for task in check.remainder().ordered():
+        dependencies = [numbers[key] for key in task.depends_on]
+        numbers[task.key] = await create_task(
+            goal.installation_id, goal.repo, goal.number, task, dependencies
+        )
+        created.append(numbers[task.key])
+    return created
 
 
 @steps.github_step("github.finish_goal")
-async def finish_goal(installation_id: int, repo: str, number: int) -> None:
+async def finish_goal(
+    installation_id: int, repo: str, number: int, checked: CheckResult | None
+) -> None:
     """The goal's summary as a comment, then the goal closed (both once, however replayed)."""
     runtime = current()
     goal = await runtime.store.goal(repo, number)
     assert goal is not None
     tasks = await runtime.store.tasks_of(repo, number)
-    body = goal_summary(goal, tasks, runtime.store.clock.now() - goal.created_at)
+    check = None
+    if checked is not None and checked.check is not None:
+        check = GoalCheckSummary(checked.base_ref, checked.base_sha, checked.check.criteria)
+    body = goal_summary(goal, tasks, runtime.store.clock.now() - goal.created_at, check)
     gh = runtime.github.installation(installation_id)
     bot = (await runtime.github.identity()).bot_login
     ref = RepoRef.parse(repo)

@@ -6,10 +6,13 @@ Pure functions: easy to read, easy to test.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from app.domain.records import Goal, Task
 from app.domain.states import TaskState
 from app.github.ops import marker
 from app.roles.plan import Plan, PlanTask
+from app.roles.verdict import CriterionVerdict, cell, criteria_table
 
 STATE_ICONS: dict[TaskState, str] = {
     TaskState.PLANNED: "⏳ planned",
@@ -204,8 +207,19 @@ def _duration(seconds: float) -> str:
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {secs:02d} s"
 
 
-def goal_summary(goal: Goal, tasks: list[Task], wall_seconds: float) -> str:
-    """The goal's closing summary: what landed, what it took."""
+@dataclass(frozen=True)
+class GoalCheckSummary:
+    """The goal's check that closed it: the commit checked and each criterion's evidence."""
+
+    base_ref: str
+    base_sha: str
+    criteria: list[CriterionVerdict]
+
+
+def goal_summary(
+    goal: Goal, tasks: list[Task], wall_seconds: float, check: GoalCheckSummary | None = None
+) -> str:
+    """The goal's closing summary: what landed, what it took, and how the goal was checked."""
     tokens = goal.tokens + sum(t.tokens for t in tasks)
     cost = goal.cost_usd + sum(t.cost_usd for t in tasks)
     lines = [
@@ -228,5 +242,15 @@ def goal_summary(goal: Goal, tasks: list[Task], wall_seconds: float) -> str:
         f"{sum(t.flakes for t in tasks)} flaky checks · "
         f"{sum(t.conflicts for t in tasks)} conflicts resolved · "
         f"{tokens:,} tokens · {_money(cost)} · {_duration(wall_seconds)}.",
+        "",
     ]
+    if check is None:
+        lines.append("The goal was closed unchecked (`goal_checks: 0`).")
+    else:
+        lines += [
+            f"**The goal checked on `{cell(check.base_ref)}` at `{check.base_sha[:12]}`**: "
+            f"{sum(c.met for c in check.criteria)} of {len(check.criteria)} criteria met.",
+            "",
+            *criteria_table(check.criteria),
+        ]
     return "\n".join(lines)

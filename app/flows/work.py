@@ -26,7 +26,8 @@ from app.domain.refs import RepoRef
 from app.github import ops
 from app.github.client import GitHubApp
 from app.repo_config import RepoConfig
-from app.roles import planner, worker
+from app.roles import checker, planner, worker
+from app.roles.checker import GoalCheck, LandedTask
 from app.roles.inbox import StoreInbox
 from app.roles.limits import agent_config
 from app.roles.plan import Plan
@@ -107,6 +108,17 @@ class RunReport:
 @dataclass
 class PlanResult:
     plan: Plan | None
+    report: RunReport
+
+
+@dataclass
+class CheckResult:
+    """A finished goal checked against its base branch: the check (None: none was handed in),
+    the commit checked, and the run."""
+
+    check: GoalCheck | None
+    base_ref: str
+    base_sha: str
     report: RunReport
 
 
@@ -429,3 +441,36 @@ async def plan_goal(
     )
     planned = await planner.plan(session, goal_text)
     return PlanResult(plan=planned.plan, report=_report(planned.session))
+
+
+async def check_goal(
+    runtime: Runtime,
+    *,
+    installation_id: int,
+    repo: str,
+    number: int,
+    goal_text: str,
+    landed: list[LandedTask],
+    config: RepoConfig,
+    token_budget: int,
+    run_name: str,
+) -> CheckResult:
+    """Check a goal whose tasks all landed, on a fresh worktree of the default branch as it is
+    now; the planner's model, its file tools read-only, its commands in the sandbox."""
+    ws = await open_workspace(
+        runtime, installation_id, repo, f"check-{number}", f"swarm/check-{number}"
+    )
+    session = Session(
+        agent_name=agent_name(f"{repo}#{number}", "checker"),
+        worktree=ws.tree.path,
+        model=config.models.planner or runtime.settings.planner_model,
+        transcript=transcript_path(runtime, repo, run_name),
+        inbox=StoreInbox(runtime.store, goal_inbox(repo, number)),
+        config=agent_config(config.agent, token_budget),
+        protected=config.protected_paths,
+        command_timeout_s=config.agent.command_timeout_seconds,
+        sandbox_settings=runtime.settings,
+    )
+    brief = checker.brief_message(goal_text, ws.default_branch, ws.start_sha, landed)
+    checked = await checker.check(session, brief, [t.key for t in landed])
+    return CheckResult(checked.check, ws.default_branch, ws.start_sha, _report(checked.session))

@@ -240,9 +240,10 @@ def _decision(verdict: Verdict) -> str:
     return "✅ approved" if verdict.approved else "❌ changes requested"
 
 
-def _table(verdict: Verdict) -> list[str]:
+def criteria_table(criteria: Sequence[CriterionVerdict]) -> list[str]:
+    """Criteria with whether each is met and its evidence, as a Markdown table's lines."""
     lines = ["| Criterion | Met | Evidence |", "| --- | :---: | --- |"]
-    for item in verdict.criteria:
+    for item in criteria:
         met = "✅" if item.met else "❌"
         lines.append(f"| {cell(item.criterion)} | {met} | {cell(item.evidence)} |")
     return lines
@@ -256,7 +257,7 @@ def review_body(verdict: Verdict, agent_name: str, model: str, candidate_sha: st
         "",
         f"**{verdict.met_count} of {n} acceptance criteria met** on `{cell(candidate_sha)}`.",
         "",
-        *_table(verdict),
+        *criteria_table(verdict.criteria),
         "",
         _no_html(_cap(verdict.summary.strip(), GITHUB_TEXT_LIMIT // 2)),
         "",
@@ -277,5 +278,5 @@ def check_run_output(verdict: Verdict) -> tuple[str, str, str]:
     verb = "Approved" if verdict.approved else "Changes requested"
     title = f"{verb}: {verdict.met_count} of {n} criteria met"
     summary = _cap(_no_html(verdict.summary.strip()), GITHUB_TEXT_LIMIT)
-    text = _cap("\n".join(_table(verdict)), GITHUB_TEXT_LIMIT)
+    text = _cap("\n".join(criteria_table(verdict.criteria)), GITHUB_TEXT_LIMIT)
     return title, summary, text

@@ -17,6 +17,7 @@ from app.domain.states import GoalState, TaskState
 from app.flows.render import (
     EXPLAINED,
     STATE_ICONS,
+    GoalCheckSummary,
     goal_summary,
     plan_comment,
     pr_body,
@@ -27,6 +28,7 @@ from app.flows.render import (
 from app.github import ops
 from app.github.ops import marker
 from app.roles.plan import PlanTask, validate_plan
+from app.roles.verdict import CriterionVerdict
 
 REPO = "octo/demo"
 GOAL_NUMBER = 7
@@ -550,3 +552,14 @@ def test_the_goal_summary_says_what_landed_was_what_was_tested() -> None:
     rows = [line for line in text.splitlines() if line.startswith("| #")]
     assert "same commit" in rows[0] and "same commit" not in rows[1]
     assert "2 tasks · 2 CI runs" in text and "2 min 05 s" in text
+
+
+def test_the_goal_summary_carries_the_goals_check_and_its_evidence() -> None:
+    criteria = [
+        CriterionVerdict(criterion="the tests pass", met=True, evidence="pytest: 3 passed"),
+        CriterionVerdict(criterion="a | b", met=True, evidence="x\ny"),
+    ]
+    text = goal_summary(make_goal(), [], 10.0, GoalCheckSummary("main", "f" * 40, criteria))
+    assert "**The goal checked on `main` at `ffffffffffff`**: 2 of 2 criteria met." in text
+    assert "| a \\| b | ✅ | x<br>y |" in text
+    assert "closed unchecked" in goal_summary(make_goal(), [], 10.0)
