@@ -68,7 +68,7 @@ model:
   agents:
     - match: the planner in Swarm # the model is busy for longer than the scenario waits
       turns: [{error: {status: 429, retry_after: 30, message: slow down}, repeat: 3}]
-timeout: 3
+timeout: 15 # long enough to be planning on a busy machine; the model stays busy for 90 s
 expect: {tasks: 1}
 """
 
@@ -79,7 +79,7 @@ def test_a_scenario_that_misses_fails_the_demo_and_says_why(tmp_path: Path) -> N
     result = swarm_demo("--json", "--scenario", str(scenario))
     assert result.returncode == 1, result.stderr[-3000:]
     assert result.stderr.splitlines() == [
-        "swarm demo: stalled: the swarm did not settle in 3 s",
+        "swarm demo: stalled: the swarm did not settle in 15 s",
         "swarm demo: stalled: expected tasks: 1, got 0",
     ]
     report = json.loads(result.stdout)
