@@ -57,6 +57,7 @@ class Task:
     conflicts: int = 0  # conflicts with the base resolved by an agent
     tested_sha: str = ""  # the candidate that passed
     landed_sha: str = ""  # where the base branch went: must equal tested_sha
+    files: list[str] = field(default_factory=list)  # what the plan expects it to touch
     version: int = 0
 
     @property

@@ -211,6 +211,7 @@ async def create_task(
             depends_on=dependencies,
             state=TaskState.PLANNED,
             branch=branch_name(number, planned.title),
+            files=list(planned.files),
         )
     )
     return number
@@ -364,6 +365,32 @@ def ready_tasks(tasks: list[Task]) -> list[Task]:
     ]  # fmt: skip
 
 
+def overlaps_heavily(a: list[str], b: list[str]) -> bool:
+    """Half or more of the smaller footprint in common (an empty one overlaps nothing)."""
+    first, second = set(a), set(b)
+    if not first or not second:
+        return False
+    return 2 * len(first & second) >= min(len(first), len(second))
+
+
+def pick_tasks(ready: list[Task], busy: list[Task], slots: int) -> list[Task]:
+    """Up to `slots` ready tasks to start now, in order. One whose planned files overlap heavily
+    with a task at work (or not landed yet, or picked here) waits while other ready work can
+    start instead: two agents on the same files end in a conflict one of them must resolve."""
+    picked: list[Task] = []
+    held: list[Task] = []
+    for task in ready:
+        if len(picked) >= slots:
+            break
+        if any(overlaps_heavily(task.files, other.files) for other in (*busy, *picked)):
+            held.append(task)
+        else:
+            picked.append(task)
+    if not picked:  # nothing else can start: better a conflict later than idle agents
+        picked = held[: max(0, slots)]
+    return picked
+
+
 def outcome(tasks: list[Task]) -> tuple[GoalState, str]:
     """Where a goal with nothing left to run stands, and what to tell people."""
     waiting = [
@@ -459,7 +486,8 @@ async def _run_tasks(goal: IssueRef, config: RepoConfig, me: str, tag: str) -> G
                 note = _spent(why)
                 return (await move_goal(installation_id, repo, number, state, note)).state
             slots = config.max_agents - await active_in_repo(repo)
-            for task in ready[: max(0, slots)]:
+            busy = [t for t in tasks if t.state in WAITED_FOR]
+            for task in pick_tasks(ready, busy, slots):
                 # A retried goal's runs carry its tag, so they are new runs, not the old ones.
                 run = task_workflow_id(repo, task.number, tag)
                 queued = await move_task(

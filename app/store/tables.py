@@ -42,6 +42,7 @@ tasks = sa.Table(
     sa.Column("key", sa.String(64), nullable=False),  # the plan's name for it
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("depends_on", sa.JSON, nullable=False, default=list),  # issue numbers
+    sa.Column("files", sa.JSON, nullable=False, default=list),  # the plan's footprint
     sa.Column("state", sa.String(32), nullable=False),
     sa.Column("branch", sa.String(255), nullable=False, default=""),
     sa.Column("agent", sa.String(255), nullable=False, default=""),

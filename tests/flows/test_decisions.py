@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.domain.records import Task
 from app.domain.states import GoalState, TaskState
-from app.flows.goal import outcome, ready_tasks
+from app.flows.goal import outcome, overlaps_heavily, pick_tasks, ready_tasks
 from app.flows.work import with_test_command
 
 
@@ -22,6 +22,30 @@ def test_a_task_is_ready_once_every_dependency_has_landed() -> None:
         task(7, TaskState.FAILED),
     ]
     assert [t.number for t in ready_tasks(tasks)] == [4, 6]
+
+
+def planned(number: int, *files: str, state: TaskState = TaskState.PLANNED) -> Task:
+    return Task("o/r", number, 1, f"t{number}", f"Task {number}", [], state, files=list(files))
+
+
+def test_two_tasks_on_the_same_files_do_not_start_together_while_other_work_can() -> None:
+    working = planned(2, "a.py", "test_a.py", state=TaskState.WORKING)
+    in_gate = planned(3, "b.py", state=TaskState.PR_OPEN)  # not landed: still busy
+    ready = [planned(4, "a.py"), planned(5, "c.py"), planned(6, "b.py", "d.py"),
+             planned(7, "c.py", "e.py"), planned(8)]  # fmt: skip
+    picked = pick_tasks(ready, [working, in_gate], slots=3)
+    # 4 waits for 2, 6 for 3; 7 for 5, picked just before it; 8 names no file.
+    assert [t.number for t in picked] == [5, 8]
+    assert [t.number for t in pick_tasks(ready, [working, in_gate], slots=1)] == [5]
+    # With nothing else to start, the overlapping ones go rather than leave agents idle.
+    assert [t.number for t in pick_tasks([planned(4, "a.py")], [working], slots=2)] == [4]
+    assert pick_tasks(ready, [], slots=0) == []
+
+
+def test_heavy_overlap_is_half_the_smaller_footprint() -> None:
+    assert overlaps_heavily(["a", "b"], ["a", "c", "d", "e"])
+    assert not overlaps_heavily(["a", "b", "c"], ["a", "d", "e"])
+    assert not overlaps_heavily([], ["a"])
 
 
 def test_a_goal_without_tasks_never_claims_its_pull_requests_are_open() -> None:

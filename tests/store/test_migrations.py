@@ -22,13 +22,14 @@ from app.store.migrate import VERSION_TABLE
 from app.store.tables import metadata
 from tests.conftest import POSTGRES_ADMIN_URL
 
-HEAD = "0003"
-# Columns the gate added (0003), with what an older row gets.
+HEAD = "0004"
+# Columns the gate added (0003) and the task's footprint (0004), with what an older row gets.
 GATE_COLUMNS = {
     **dict.fromkeys(
         ("gate", "candidate_sha", "verdict", "verdict_sha", "tested_sha", "landed_sha"), ""
     ),
     **dict.fromkeys(("rounds", "flakes", "ci_runs", "conflicts"), 0),
+    "files": [],
 }
 ROOT = Path(__file__).resolve().parents[2]
 
