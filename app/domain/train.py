@@ -1,0 +1,469 @@
+"""The merge train's policy: many pull requests tested at once on one base branch, each landing
+the exact commit that passed.
+
+Pure: no I/O and no clock. `step(state, event)` folds in what the outside world reports (a pull
+request ready, a candidate built, CI finished, a landing done or refused) and returns the new
+state with the actions to take now (build, re-run, land, hand back). The train workflow executes
+them; tests and the discrete-event benchmark (`bench/merge_train.py`) drive the same code at full
+speed.
+
+The train, in order of readiness, is a stack of speculative candidates: the first car's
+candidate is the base with its pull request merged in; each next one is the candidate ahead of it
+with its own merged in, so candidate *i* contains cars 1…*i*. All of them are tested at once,
+within a window. When a candidate passes and every car in it is approved, the base moves to that
+very commit (a fast-forward, as the gate lands): the prefix lands, and the candidates behind it,
+built on top of it, stay valid.
+
+A failure is not blamed until the evidence says so: a later candidate that passes lands the
+prefix that contains the failure (it was a flake); a failing candidate whose parent passed (or is
+the base) is re-run once on the same commit; failing again, its car is ejected — handed back to its
+worker with the log and the pull requests it was tested with — and only the candidates built on
+it are rebuilt. The window grows by one per landing and halves on an ejection (Zuul's rule),
+within the CI budget.
+
+Lanes by footprint: pull requests whose files overlap share a lane. A car whose merge conflicts
+only with cars ahead of it in its lane waits behind them (parked) instead of being handed back
+for a rebase that may prove unnecessary; cars of other lanes move up past it. Landing stays one
+linear history of tested commits, so lanes decide order and waiting, never what lands untested.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Literal
+
+EjectKind = Literal["ci", "conflict", "judge"]
+CandidateState = Literal["building", "testing", "rerunning", "passed", "failed"]
+
+
+@dataclass(frozen=True)
+class TrainRules:
+    initial_window: int = 4  # candidates tested at once to begin with
+    ci_budget: int = 16  # candidates under CI at once, re-runs and abandoned ones included
+    adaptive: bool = True  # grow by one per landing, halve on an ejection
+    rerun_failures: bool = True  # one re-run of a suspect candidate before blaming its car
+    wait_for_evidence: bool = True  # a later passing candidate clears a failure ahead of it
+    park_conflicts: bool = True  # a conflict with a car ahead waits behind it
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.initial_window <= self.ci_budget:
+            raise ValueError("the initial window is between 1 and the CI budget")
+
+
+@dataclass(frozen=True)
+class Car:
+    """A pull request in the train: its head and the files it touches (its footprint)."""
+
+    pr: int
+    head: str
+    files: frozenset[str] = frozenset()
+    approved: bool = True  # the judge and people let it land (False: not yet)
+    parked_behind: int = 0  # the car ahead whose change it conflicts with: it waits for it
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A car's speculative commit: its parent (the base, or the candidate of the car ahead of
+    it) with the car's pull request merged in."""
+
+    pr: int
+    parent: str
+    prs: tuple[int, ...]  # every car it contains, in train order
+    sha: str = ""  # "" while it is built
+    state: CandidateState = "building"
+    reran: bool = False
+    log: str = ""  # the failing output, for the worker
+
+
+# --- events --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ready:
+    car: Car
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    pr: int  # a new head, closed, held: it leaves the train
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class Judged:
+    pr: int
+    approved: bool
+    summary: str = ""
+
+
+@dataclass(frozen=True)
+class Built:
+    pr: int
+    parent: str
+    sha: str
+
+
+@dataclass(frozen=True)
+class BuildConflict:
+    pr: int
+    parent: str
+    files: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class CiFinished:
+    sha: str
+    passed: bool
+    log: str = ""
+
+
+@dataclass(frozen=True)
+class Landed:
+    sha: str  # the base is now here: the candidate landed
+
+
+@dataclass(frozen=True)
+class LandRefused:
+    base: str  # the base moved elsewhere (a person's push): everything is rebuilt on it
+
+
+Event = Ready | Withdrawn | Judged | Built | BuildConflict | CiFinished | Landed | LandRefused
+
+
+# --- actions -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Build:
+    pr: int
+    head: str
+    parent: str  # merge `head` into this commit
+
+
+@dataclass(frozen=True)
+class Rerun:
+    sha: str
+
+
+@dataclass(frozen=True)
+class Land:
+    sha: str
+    base: str  # a fast-forward from here, or refused
+    prs: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Eject:
+    pr: int
+    kind: EjectKind
+    why: str
+    details: str  # the log, the conflicted files or the verdict
+    tested_with: tuple[int, ...] = ()  # the pull requests in the candidate that failed
+
+
+Action = Build | Rerun | Land | Eject
+
+
+@dataclass(frozen=True)
+class TrainState:
+    base: str
+    rules: TrainRules = TrainRules()
+    cars: tuple[Car, ...] = ()  # in train order
+    candidates: tuple[Candidate, ...] = ()  # at most one current candidate per car
+    window: int = 0  # 0: the rules' initial window
+    landing: Candidate | None = None  # the candidate being landed: its cars land with it
+    abandoned: tuple[str, ...] = ()  # candidates left behind whose CI still runs
+    # What happened, for the status comment and the benchmark:
+    landed: tuple[tuple[int, str], ...] = ()  # (pr, the sha it landed in)
+    ejected: tuple[tuple[int, EjectKind], ...] = ()
+    ci_runs: int = 0
+    flakes: int = 0
+    landings: int = 0
+
+    @property
+    def size(self) -> int:
+        return self.window or self.rules.initial_window
+
+    def candidate(self, pr: int) -> Candidate | None:
+        return next((c for c in self.candidates if c.pr == pr), None)
+
+    def active(self) -> list[Car]:
+        """The cars that may have a candidate now, in order: parked ones wait."""
+        return [car for car in self.cars if not car.parked_behind]
+
+    def under_ci(self) -> int:
+        """Candidates under CI, or about to be (a build is pushed, and CI runs on a push)."""
+        testing = sum(c.state in ("building", "testing", "rerunning") for c in self.candidates)
+        return testing + len(self.abandoned)
+
+
+@dataclass(frozen=True)
+class Step:
+    state: TrainState
+    actions: tuple[Action, ...]
+
+
+def step(state: TrainState, event: Event) -> Step:
+    """The state after `event`, and what to do now."""
+    state, actions = _apply(state, event)
+    state = _drop_stale(state)
+    state, more = _schedule(state)
+    return Step(state, (*actions, *more))
+
+
+# --- folding an event in -------------------------------------------------------------------
+
+
+def _apply(state: TrainState, event: Event) -> tuple[TrainState, list[Action]]:
+    match event:
+        case Ready(car):
+            if any(c.pr == car.pr for c in state.cars):
+                return state, []  # a repeat: it is in the train already
+            return replace(state, cars=(*state.cars, car)), []
+        case Withdrawn(pr):
+            return _remove(state, pr), []
+        case Judged(pr, approved, summary):
+            if approved:
+                cars = tuple(replace(c, approved=True) if c.pr == pr else c for c in state.cars)
+                return replace(state, cars=cars), []
+            if not _has(state, pr) or (state.landing and pr in state.landing.prs):
+                return state, []  # gone, or landing already
+            eject = Eject(pr, "judge", "the judge asked for changes", summary)
+            return _eject(state, eject), [eject]
+        case Built(pr, parent, sha):
+            found = state.candidate(pr)
+            if found is None or found.parent != parent or found.state != "building":
+                return state, []  # for a candidate since dropped
+            built = replace(found, sha=sha, state="testing")
+            return replace(_swap(state, built), ci_runs=state.ci_runs + 1), []
+        case BuildConflict(pr, parent, files):
+            found = state.candidate(pr)
+            if found is None or found.parent != parent:
+                return state, []
+            return _conflicted(state, found, files)
+        case CiFinished(sha, passed, log):
+            return _ci_finished(state, sha, passed, log), []
+        case Landed(sha):
+            return _landed(state, sha), []
+        case LandRefused(base):
+            return replace(state, base=base, landing=None), []
+    raise TypeError(f"not a train event: {event!r}")
+
+
+def _has(state: TrainState, pr: int) -> bool:
+    return any(c.pr == pr for c in state.cars)
+
+
+def _swap(state: TrainState, candidate: Candidate) -> TrainState:
+    return replace(
+        state, candidates=tuple(candidate if c.pr == candidate.pr else c for c in state.candidates)
+    )
+
+
+def _remove(state: TrainState, pr: int) -> TrainState:
+    """The car leaves; cars parked behind it may go; its candidate is dropped (stale)."""
+    cars = tuple(
+        replace(c, parked_behind=0) if c.parked_behind == pr else c
+        for c in state.cars
+        if c.pr != pr
+    )
+    return replace(state, cars=cars)
+
+
+def _eject(state: TrainState, eject: Eject) -> TrainState:
+    state = _remove(state, eject.pr)
+    window = max(1, state.size // 2) if state.rules.adaptive else state.size
+    return replace(state, window=window, ejected=(*state.ejected, (eject.pr, eject.kind)))
+
+
+def _conflicted(
+    state: TrainState, found: Candidate, files: tuple[str, ...]
+) -> tuple[TrainState, list[Action]]:
+    """A merge conflict: with cars ahead in its lane, it waits behind the last of them; with
+    the base itself, it goes back to its worker."""
+    car = next(c for c in state.cars if c.pr == found.pr)
+    touched = set(files) or set(car.files)
+    ahead = [c for c in state.cars if c.pr in found.prs and c.pr != car.pr and c.files & touched]
+    if ahead and state.rules.park_conflicts:
+        parked = replace(car, parked_behind=ahead[-1].pr)
+        cars = tuple(parked if c.pr == car.pr else c for c in state.cars)
+        return replace(state, cars=cars), []
+    with_ = f" and #{', #'.join(str(p) for p in found.prs[:-1])}" if found.prs[:-1] else ""
+    eject = Eject(
+        car.pr, "conflict", f"conflicts with the base{with_} in {', '.join(files) or '?'}",
+        "\n".join(files), found.prs,
+    )  # fmt: skip
+    return _eject(state, eject), [eject]
+
+
+def _ci_finished(state: TrainState, sha: str, passed: bool, log: str) -> TrainState:
+    if sha in state.abandoned:
+        return replace(state, abandoned=tuple(s for s in state.abandoned if s != sha))
+    found = next((c for c in state.candidates if c.sha == sha), None)
+    if found is None or found.state not in ("testing", "rerunning"):
+        return state  # a repeat, or a result for a commit no longer tested
+    if passed:
+        flake = found.state == "rerunning"
+        state = replace(state, flakes=state.flakes + flake)
+        return _swap(state, replace(found, state="passed"))
+    return _swap(state, replace(found, state="failed", log=log or found.log))
+
+
+def _landed(state: TrainState, sha: str) -> TrainState:
+    found = state.landing
+    if found is None or found.sha != sha:
+        return replace(state, base=sha, landing=None)  # not ours: the base moved
+    cars = tuple(
+        replace(c, parked_behind=0) if c.parked_behind in found.prs else c  # may go now
+        for c in state.cars
+        if c.pr not in found.prs
+    )
+    window = state.size + 1 if state.rules.adaptive else state.size
+    return replace(
+        state,
+        base=sha,
+        landing=None,
+        cars=cars,
+        # Those behind were built on it: still valid, containing what is not landed yet.
+        candidates=tuple(
+            replace(c, prs=tuple(p for p in c.prs if p not in found.prs))
+            for c in state.candidates
+            if c.pr not in found.prs
+        ),
+        landed=(*state.landed, *((pr, sha) for pr in found.prs)),
+        landings=state.landings + 1,
+        window=min(window, state.rules.ci_budget),
+    )
+
+
+def _drop_stale(state: TrainState) -> TrainState:
+    """Keep only the candidates still built on what is ahead of them now: the base for the
+    first active car, the candidate of the car ahead for the others. CI still running on a
+    dropped one keeps its slot until it ends."""
+    keep: list[Candidate] = []
+    abandoned = list(state.abandoned)
+    parent = state.base
+    prs: tuple[int, ...] = ()
+    for car in state.active():
+        found = state.candidate(car.pr)
+        prs = (*prs, car.pr)
+        if found is None or found.parent != parent or found.prs != prs:
+            break
+        keep.append(found)
+        if not found.sha:
+            break
+        parent = found.sha
+    kept = {c.pr for c in keep}
+    for dropped in state.candidates:
+        if dropped.pr not in kept and dropped.state in ("testing", "rerunning"):
+            abandoned.append(dropped.sha)
+    return replace(state, candidates=tuple(keep), abandoned=tuple(abandoned))
+
+
+# --- what to do now ------------------------------------------------------------------------
+
+
+def _schedule(state: TrainState) -> tuple[TrainState, list[Action]]:
+    actions: list[Action] = []
+    state, land = _land(state)
+    actions += land
+    state, blamed = _blame(state)
+    actions += blamed
+    if blamed and isinstance(blamed[-1], Eject):
+        state = _drop_stale(state)
+    state, built = _fill(state)
+    actions += built
+    return state, actions
+
+
+def _land(state: TrainState) -> tuple[TrainState, list[Action]]:
+    """Land the deepest passed candidate whose cars are all approved."""
+    if state.landing is not None:
+        return state, []
+    approved = {c.pr for c in state.cars if c.approved}
+    best = None
+    for candidate in state.candidates:
+        if candidate.state == "passed" and set(candidate.prs) <= approved:
+            best = candidate
+    if best is None:
+        return state, []
+    return replace(state, landing=best), [Land(best.sha, state.base, best.prs)]
+
+
+def _blame(state: TrainState) -> tuple[TrainState, list[Action]]:
+    """The first failed candidate, once the evidence is in: re-run it once, then eject its car.
+    Not while a landing is under way: its cars land, whatever is found meanwhile."""
+    if state.landing is not None:
+        return state, []
+    candidates = list(state.candidates)
+    for i, failed in enumerate(candidates):
+        if failed.state != "failed":
+            continue
+        behind = candidates[i + 1 :]
+        if state.rules.wait_for_evidence and any(c.state != "failed" for c in behind):
+            # One containing it passed (the prefix lands), or may still pass: not blamed yet.
+            return state, []
+        parent_ok = i == 0 or candidates[i - 1].state == "passed"
+        if not parent_ok:
+            return state, []  # the candidate ahead is not through yet: blame it first
+        if state.rules.rerun_failures and not failed.reran:
+            if state.under_ci() >= state.rules.ci_budget:
+                return state, []
+            rerun = replace(failed, state="rerunning", reran=True)
+            state = replace(_swap(state, rerun), ci_runs=state.ci_runs + 1)
+            return state, [Rerun(failed.sha)]
+        why = f"CI failed on the train's candidate {failed.sha[:12]}"
+        others = [p for p in failed.prs if p != failed.pr]
+        if others:
+            why += f", tested with #{', #'.join(str(p) for p in others)}"
+        eject = Eject(failed.pr, "ci", why, failed.log, failed.prs)
+        return _eject(state, eject), [eject]
+    return state, []
+
+
+def _fill(state: TrainState) -> tuple[TrainState, list[Action]]:
+    """Build the next candidates, each on the one ahead, within the window and the CI budget."""
+    actions: list[Action] = []
+    window = min(state.size, state.rules.ci_budget)
+    parent = state.base
+    prs: tuple[int, ...] = ()
+    slots = state.rules.ci_budget - state.under_ci()
+    for position, car in enumerate(state.active()):
+        prs = (*prs, car.pr)
+        if position >= window:
+            break
+        found = state.candidate(car.pr)
+        if found is not None:
+            if not found.sha:
+                break  # built next: the ones behind wait for its commit
+            parent = found.sha
+            continue
+        if slots <= 0:
+            break
+        slots -= 1
+        candidate = Candidate(car.pr, parent, prs)
+        state = replace(state, candidates=(*state.candidates, candidate))
+        actions.append(Build(car.pr, car.head, parent))
+        break  # the next one is built on this one's commit
+    return state, actions
+
+
+def landed_prs(state: TrainState) -> list[int]:
+    return [pr for pr, _ in state.landed]
+
+
+def lanes(cars: Iterable[Car]) -> dict[int, int]:
+    """Each car's lane: cars whose footprints overlap, directly or through others, share one
+    (numbered by their first car)."""
+    lane: dict[int, int] = {}
+    seen: list[Car] = []
+    for car in cars:
+        overlapping = {lane[c.pr] for c in seen if c.files & car.files}
+        number = min(overlapping) if overlapping else car.pr
+        for other in seen:
+            if lane[other.pr] in overlapping:
+                lane[other.pr] = number
+        lane[car.pr] = number
+        seen.append(car)
+    return lane
