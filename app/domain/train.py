@@ -16,15 +16,17 @@ built on top of it, stay valid.
 
 A failure is not blamed until the evidence says so: a later candidate that passes lands the
 prefix that contains the failure (it was a flake); a failing candidate whose parent passed (or is
-the base) is re-run once on the same commit; failing again, its car is ejected — handed back to its
-worker with the log and the pull requests it was tested with — and only the candidates built on
-it are rebuilt. The window grows by one per landing and halves on an ejection (Zuul's rule),
-within the CI budget.
+the base) is re-run once on the same commit; failing again, with nothing built on it still able
+to pass, its car is ejected — handed back to its worker with the log and the pull requests it was
+tested with — and only the candidates built on it are rebuilt. The window grows by one per
+landing and halves on a real failure (Zuul's rule; a conflict is not one), within the CI budget.
 
 Lanes by footprint: pull requests whose files overlap share a lane. A car whose merge conflicts
 only with cars ahead of it in its lane waits behind them (parked) instead of being handed back
-for a rebase that may prove unnecessary; cars of other lanes move up past it. Landing stays one
-linear history of tested commits, so lanes decide order and waiting, never what lands untested.
+for a rebase that may prove unnecessary; cars of other lanes move up past it. If the car it
+waits for lands, the rebase was needed after all and it goes back to its worker; if that car
+leaves the train, it goes on. Landing stays one linear history of tested commits, so lanes decide
+order and waiting, never what lands untested.
 """
 
 from __future__ import annotations
@@ -68,6 +70,7 @@ class Candidate:
     it) with the car's pull request merged in."""
 
     pr: int
+    head: str  # the car's head it merges
     parent: str
     prs: tuple[int, ...]  # every car it contains, in train order
     sha: str = ""  # "" while it is built
@@ -100,8 +103,9 @@ class Judged:
 @dataclass(frozen=True)
 class Built:
     pr: int
+    head: str
     parent: str
-    sha: str
+    sha: str  # pushed: CI runs on it
 
 
 @dataclass(frozen=True)
@@ -231,10 +235,12 @@ def _apply(state: TrainState, event: Event) -> tuple[TrainState, list[Action]]:
                 return state, []  # gone, or landing already
             eject = Eject(pr, "judge", "the judge asked for changes", summary)
             return _eject(state, eject), [eject]
-        case Built(pr, parent, sha):
+        case Built(pr, head, parent, sha):
             found = state.candidate(pr)
-            if found is None or found.parent != parent or found.state != "building":
-                return state, []  # for a candidate since dropped
+            current = found is not None and (found.head, found.parent) == (head, parent)
+            if found is None or not current or found.state != "building":
+                # For a candidate since dropped: its CI runs all the same, and takes a slot.
+                return replace(state, abandoned=(*state.abandoned, sha)), []
             built = replace(found, sha=sha, state="testing")
             return replace(_swap(state, built), ci_runs=state.ci_runs + 1), []
         case BuildConflict(pr, parent, files):
@@ -245,7 +251,7 @@ def _apply(state: TrainState, event: Event) -> tuple[TrainState, list[Action]]:
         case CiFinished(sha, passed, log):
             return _ci_finished(state, sha, passed, log), []
         case Landed(sha):
-            return _landed(state, sha), []
+            return _landed(state, sha)
         case LandRefused(base):
             return replace(state, base=base, landing=None), []
     raise TypeError(f"not a train event: {event!r}")
@@ -272,8 +278,11 @@ def _remove(state: TrainState, pr: int) -> TrainState:
 
 
 def _eject(state: TrainState, eject: Eject) -> TrainState:
+    """The car goes back to its worker; a real failure (not a conflict, not the judge) halves
+    the window, as Zuul does."""
     state = _remove(state, eject.pr)
-    window = max(1, state.size // 2) if state.rules.adaptive else state.size
+    halve = state.rules.adaptive and eject.kind == "ci"
+    window = max(1, state.size // 2) if halve else state.size
     return replace(state, window=window, ejected=(*state.ejected, (eject.pr, eject.kind)))
 
 
@@ -310,31 +319,43 @@ def _ci_finished(state: TrainState, sha: str, passed: bool, log: str) -> TrainSt
     return _swap(state, replace(found, state="failed", log=log or found.log))
 
 
-def _landed(state: TrainState, sha: str) -> TrainState:
+def _landed(state: TrainState, sha: str) -> tuple[TrainState, list[Action]]:
     found = state.landing
     if found is None or found.sha != sha:
-        return replace(state, base=sha, landing=None)  # not ours: the base moved
-    cars = tuple(
-        replace(c, parked_behind=0) if c.parked_behind in found.prs else c  # may go now
-        for c in state.cars
-        if c.pr not in found.prs
-    )
+        return replace(state, base=sha, landing=None), []  # not ours: the base moved
     window = state.size + 1 if state.rules.adaptive else state.size
-    return replace(
+    # Candidates of landed cars whose CI still runs (the landing one's prefix) keep their slot.
+    running = tuple(
+        c.sha for c in state.candidates
+        if c.pr in found.prs and c.sha != sha and c.state in ("testing", "rerunning")
+    )  # fmt: skip
+    state = replace(
         state,
         base=sha,
         landing=None,
-        cars=cars,
+        cars=tuple(c for c in state.cars if c.pr not in found.prs),
         # Those behind were built on it: still valid, containing what is not landed yet.
         candidates=tuple(
             replace(c, prs=tuple(p for p in c.prs if p not in found.prs))
             for c in state.candidates
             if c.pr not in found.prs
         ),
+        abandoned=(*state.abandoned, *running),
         landed=(*state.landed, *((pr, sha) for pr in found.prs)),
         landings=state.landings + 1,
         window=min(window, state.rules.ci_budget),
     )
+    # A car parked behind one that landed now conflicts with the base: the rebase it waited
+    # to know about is needed after all.
+    actions: list[Action] = []
+    for car in [c for c in state.cars if c.parked_behind in found.prs]:
+        eject = Eject(
+            car.pr, "conflict", f"conflicts with #{car.parked_behind}, which landed",
+            "\n".join(sorted(car.files)), (car.parked_behind, car.pr),
+        )  # fmt: skip
+        state = _eject(state, eject)
+        actions.append(eject)
+    return state, actions
 
 
 def _drop_stale(state: TrainState) -> TrainState:
@@ -392,8 +413,10 @@ def _land(state: TrainState) -> tuple[TrainState, list[Action]]:
 
 
 def _blame(state: TrainState) -> tuple[TrainState, list[Action]]:
-    """The first failed candidate, once the evidence is in: re-run it once, then eject its car.
-    Not while a landing is under way: its cars land, whatever is found meanwhile."""
+    """The first failed candidate: re-run once as soon as what is ahead of it passed; blame its
+    car when the re-run fails too and nothing built on it may still pass (a later candidate
+    that passes clears it: the prefix lands). Not while a landing is under way: its cars land,
+    whatever is found meanwhile."""
     if state.landing is not None:
         return state, []
     candidates = list(state.candidates)
@@ -401,11 +424,10 @@ def _blame(state: TrainState) -> tuple[TrainState, list[Action]]:
         if failed.state != "failed":
             continue
         behind = candidates[i + 1 :]
-        if state.rules.wait_for_evidence and any(c.state != "failed" for c in behind):
-            # One containing it passed (the prefix lands), or may still pass: not blamed yet.
-            return state, []
-        parent_ok = i == 0 or candidates[i - 1].state == "passed"
-        if not parent_ok:
+        evidence = state.rules.wait_for_evidence
+        if evidence and any(c.state == "passed" for c in behind):
+            return state, []  # a later candidate containing it passed: the prefix lands
+        if i and candidates[i - 1].state != "passed":
             return state, []  # the candidate ahead is not through yet: blame it first
         if state.rules.rerun_failures and not failed.reran:
             if state.under_ci() >= state.rules.ci_budget:
@@ -413,6 +435,8 @@ def _blame(state: TrainState) -> tuple[TrainState, list[Action]]:
             rerun = replace(failed, state="rerunning", reran=True)
             state = replace(_swap(state, rerun), ci_runs=state.ci_runs + 1)
             return state, [Rerun(failed.sha)]
+        if evidence and any(c.state in ("building", "testing", "rerunning") for c in behind):
+            return state, []  # one built on it may still pass
         why = f"CI failed on the train's candidate {failed.sha[:12]}"
         others = [p for p in failed.prs if p != failed.pr]
         if others:
@@ -442,7 +466,7 @@ def _fill(state: TrainState) -> tuple[TrainState, list[Action]]:
         if slots <= 0:
             break
         slots -= 1
-        candidate = Candidate(car.pr, parent, prs)
+        candidate = Candidate(car.pr, car.head, parent, prs)
         state = replace(state, candidates=(*state.candidates, candidate))
         actions.append(Build(car.pr, car.head, parent))
         break  # the next one is built on this one's commit
