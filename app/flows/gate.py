@@ -173,7 +173,7 @@ async def _run_gate(start: GateStart, me: str) -> str:
                 await _block(start, task.goal_number, why)
                 return f"blocked: {why}"
             case policy.Finish("landed"):
-                await _landed(start, task.goal_number, state)
+                await _landed(start, task.goal_number, base, state)
                 return "landed"
             case policy.Finish("mismatch", why):
                 await _mismatch(start, task.goal_number, why)
@@ -232,9 +232,12 @@ async def _block(start: GateStart, goal_number: int, why: str) -> None:
     await _tell_goal(start.repo, goal_number, start.task)
 
 
-async def _landed(start: GateStart, goal_number: int, state: policy.GateState) -> None:
+async def _landed(
+    start: GateStart, goal_number: int, base: do.Base, state: policy.GateState
+) -> None:
     assert state.landed is not None
     await do.after_landing(start)
+    await do.landing_notices(start, base, state.base, state.landed.sha)
     await move_task(
         start.installation_id, start.repo, start.task, TaskState.DONE, note="",
         tested_sha=state.candidate, landed_sha=state.landed.sha,

@@ -10,8 +10,10 @@ from dataclasses import dataclass, replace
 from dbos import DBOS
 
 from app.domain import gate as policy
+from app.domain.addresses import task_inbox
 from app.domain.refs import RepoRef
-from app.domain.states import GoalState
+from app.domain.states import GoalState, TaskState
+from app.flows.render import landing_notice
 from app.flows.steps import github_step
 from app.github import gate as gh_gate
 from app.github import ops
@@ -21,7 +23,9 @@ from app.store import Task
 from app.workspace.candidate import (
     Candidate,
     PullRequestHead,
+    branch_edits,
     build_candidate,
+    changed_files,
     gate_branch,
     push_candidate,
 )
@@ -170,6 +174,31 @@ async def after_landing(start: GateStart) -> None:
     gh, ref = _gh(start), RepoRef.parse(start.repo)
     await gh_gate.close_issue(gh, ref, start.task)
     await gh_gate.delete_branch(gh, ref, gate_branch(start.pr))
+
+
+@DBOS.step(name="gate.landing_notices", retries_allowed=True, max_attempts=3)
+async def landing_notices(start: GateStart, base: Base, before: str, landed: str) -> list[int]:
+    """Tell each running worker whose files this landing touched (files its branch changed,
+    or its plan names) what landed; returns the tasks told. Agents never talk to each other:
+    the note takes the path of a maintainer's redirect."""
+    store = current().store
+    running = [
+        t for t in await store.tasks_of(start.repo)
+        if t.state == TaskState.WORKING and t.number != start.task
+    ]  # fmt: skip
+    if not running:
+        return []
+    mirror, _ = await fetched_mirror(start, base)
+    touched = set(await changed_files(mirror, before, landed))
+    told = []
+    for task in running:
+        edited = set(task.files) | set(await branch_edits(mirror, landed, task.branch))
+        overlap = sorted(touched & edited)
+        if overlap:
+            text = landing_notice(start.pr, start.title, base.branch, landed, overlap)
+            await store.post_message(task_inbox(start.repo, task.number), "swarm", text)
+            told.append(task.number)
+    return told
 
 
 @github_step("gate.blocked_label")

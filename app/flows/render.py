@@ -201,6 +201,19 @@ def hand_back_text(kind: str, why: str, details: str) -> str:
     )
 
 
+def landing_notice(
+    pr_number: int, title: str, base_branch: str, landed_sha: str, files: list[str]
+) -> str:
+    """What a running worker is told when a landing touched files it has edited or plans to."""
+    shown = ", ".join(f"`{f}`" for f in files[:10]) + (" …" if len(files) > 10 else "")
+    return (
+        f"Landing notice: #{pr_number} “{inline(title)}” landed on `{base_branch}` as "
+        f"`{landed_sha[:12]}`, touching {shown}, which your task edits or plans to. Keep going: "
+        "your branch is brought up to date with it at its turn to land, and a conflict, if any, "
+        "comes back to you then. Read the landed version if your change depends on it."
+    )
+
+
 def _duration(seconds: float) -> str:
     minutes, secs = divmod(int(max(0.0, seconds)), 60)
     hours, minutes = divmod(minutes, 60)

@@ -114,6 +114,24 @@ async def landed_since(mirror: Mirror, head: str, base: str, limit: int = 30) ->
     return out.splitlines()
 
 
+async def changed_files(mirror: Mirror, old: str, new: str) -> list[str]:
+    """The paths that differ between two commits (renames as two paths)."""
+    out = await git(
+        "--git-dir", str(mirror.path), "diff", "--name-only", "--no-renames", "-z", old, new
+    )  # fmt: skip
+    return [path for path in out.split("\0") if path]
+
+
+async def branch_edits(mirror: Mirror, base: str, branch: str) -> list[str]:
+    """What a branch changed since it left `base` (as of the mirror's last fetch); nothing when
+    the branch is not on the remote yet."""
+    head = await mirror.remote_sha(branch)
+    if head is None:
+        return []
+    fork = await git("--git-dir", str(mirror.path), "merge-base", base, head, check=False)
+    return await changed_files(mirror, fork, head) if fork else []
+
+
 async def _rev(mirror: Mirror, name: str) -> str:
     return await git("--git-dir", str(mirror.path), "rev-parse", "--verify", f"{name}^{{commit}}")
 
