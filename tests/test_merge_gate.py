@@ -4,9 +4,10 @@ model as workers and judges, the real gate — what lands is what was tested."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from app.demo.run import snapshot
-from app.demo.script import WORDS_PY, happy_script
+from app.demo.script import PLAN, SLUG_TEST, WORDS_PY, final_worker, happy_script, judge_agent
 from app.store import Goal, Task
 from tests.swarm_support import (
     FULL,
@@ -186,11 +187,28 @@ def test_a_flake_passes_its_rerun_lost_webhooks_are_polled_and_a_moved_base_is_n
         assert lost and all(d.get("status_code") is None for d in lost)  # none ever arrived
 
 
+def _judged_twice_then_approved() -> dict[str, Any]:
+    """`slug`'s judge asks for changes twice, then approves; its worker has a turn for each."""
+    script = happy_script()
+    (criteria,) = [t["acceptance"] for t in PLAN["tasks"] if t["key"] == "slug"]
+    for agent in script["agents"]:
+        if agent["name"] == "judge: Add slugify":
+            refusing = judge_agent("Add slugify", criteria, approve=False, repeat=2)
+            agent["turns"] = refusing["turns"] + agent["turns"]
+        if agent["name"] == "worker: Add slugify":  # each run pushes a new head
+            agent["turns"] = [
+                *agent["turns"],
+                *final_worker("Add slugify", {"tests/test_slug.py": SLUG_TEST + "# 2\n"})["turns"],
+                *final_worker("Add slugify", {"tests/test_slug.py": SLUG_TEST + "# 3\n"})["turns"],
+            ]
+    return script
+
+
 def test_past_its_bound_a_task_is_blocked_labelled_and_the_goal_says_why(tmp_path: Path) -> None:
-    """The judge never approves `slug`: it goes back once (the bound), then it is blocked —
+    """The judge does not approve `slug`: it goes back once (the bound), then it is blocked —
     labelled `swarm:blocked`, with the reason on the task and in the status comment — and what
-    depends on it never starts."""
-    with seeded_stack(tmp_path, happy_script(slug=False)) as (stack, octo):
+    depends on it never starts. `/swarm retry` takes the label off and gates it again."""
+    with seeded_stack(tmp_path, _judged_twice_then_approved()) as (stack, octo):
         config = {".github/swarm.yml": "gate:\n  max_rounds: 1\n"}
         stack.control.push_files(OWNER, REPO, "main", OWNER, config, message="One round")
         goal = open_goal(octo)
@@ -217,6 +235,12 @@ def test_past_its_bound_a_task_is_blocked_labelled_and_the_goal_says_why(tmp_pat
             if r["agent"] == "worker: Add slugify" and "asked for changes" in str(r["body"])
         ]  # fmt: skip
         assert handed_back
+
+        octo.rest.issues.create_comment(OWNER, REPO, goal, body="/swarm retry")
+        wait_for(lambda: task_row(goal, "slug").state == "done", "slug landed after the retry")
+        for number in (slug.number, slug.pr_number):
+            labels = octo.rest.issues.get(OWNER, REPO, number).parsed_data.labels
+            assert "swarm:blocked" not in [getattr(label, "name", label) for label in labels]
 
 
 def test_killed_mid_gate_then_every_webhook_redelivered_nothing_lands_or_closes_twice(

@@ -25,6 +25,7 @@ from app.flows import commands, steps
 from app.flows.goal import GoalStart, start_goal
 from app.flows.task import enqueue_task
 from app.flows.transitions import move_task, status_soon
+from app.github.gate import BLOCKED_LABEL
 
 
 @dataclass(frozen=True)
@@ -55,12 +56,13 @@ async def perform(action: Action, asked: Asked) -> str:
             return "stopped the goal and its agents."
         case RestartGoal(goal, replan, direction):
             reset = await commands.reset_unfinished_tasks(repo, goal)
+            await steps.remove_label(installation, repo, reset.unblocked, BLOCKED_LABEL)
             start = GoalStart("", by, replan=direction, resume=not replan, delivery=asked.delivery)
             await start_goal(IssueRef(installation, repo, goal), start, tag=asked.delivery)
             return (
                 "re-planning the goal."
                 if replan
-                else f"retrying: {reset} task(s) back in the queue."
+                else f"retrying: {reset.count} task(s) back in the queue."
             )
         case TellPlanner(goal, text):
             if await commands.redirect_planner(repo, goal, by, text):

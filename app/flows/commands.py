@@ -6,6 +6,7 @@ Each runs inside the delivery's workflow, so a redelivered comment does nothing 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from dbos import DBOS
 
@@ -66,16 +67,24 @@ async def send_go(repo: str, number: int) -> bool:
 GATED_AGAIN = frozenset({TaskState.BLOCKED, TaskState.BUDGET_EXHAUSTED})
 
 
+@dataclass(frozen=True)
+class Reset:
+    count: int  # tasks back in the queue or in the gate
+    unblocked: list[int]  # their issues and pull requests that carry `swarm:blocked`
+
+
 @DBOS.step(name="command.reset_tasks")
-async def reset_unfinished_tasks(repo: str, number: int) -> int:
+async def reset_unfinished_tasks(repo: str, number: int) -> Reset:
     """Put the goal's failed, stopped or budget-stopped tasks back to planned, and its blocked
     pull requests back in the merge gate with their rounds counted afresh."""
     store = current().store
-    count = 0
+    count, unblocked = 0, []
     for task in await store.tasks_of(repo, number):
         try:
             if task.pr_number and task.state in GATED_AGAIN:  # its pull request: gated again
                 await store.move_task(repo, task.number, TaskState.PR_OPEN, note="", rounds=0)
+                if task.state == TaskState.BLOCKED:
+                    unblocked += [task.number, task.pr_number]
             elif task.state in RETRYABLE_TASK_STATES:
                 await store.move_task(repo, task.number, TaskState.PLANNED, note="")
             else:
@@ -83,7 +92,7 @@ async def reset_unfinished_tasks(repo: str, number: int) -> int:
         except IllegalMove:  # retried by someone else meanwhile
             continue
         count += 1
-    return count
+    return Reset(count, unblocked)
 
 
 @DBOS.step(name="command.redirect")

@@ -15,6 +15,7 @@ from githubkit_schemas.latest.models import PullRequestReviewComment
 
 from app.agent.untrusted import quoted
 from app.domain.refs import RepoRef
+from app.github import gate as gh_gate
 from app.github import ops
 from app.repo_config import CONFIG_PATH, RepoConfig, RepoConfigError, parse_repo_config
 from app.runtime import current
@@ -112,6 +113,12 @@ async def refresh_status(installation_id: int, repo: str, goal_number: int) -> N
         _gh(installation_id), RepoRef.parse(repo), goal_number, "status", str(goal_number), body,
         await _bot(),
     )  # fmt: skip
+
+
+@github_step("github.remove_label")
+async def remove_label(installation_id: int, repo: str, numbers: list[int], label: str) -> None:
+    for number in numbers:
+        await gh_gate.remove_label(_gh(installation_id), RepoRef.parse(repo), number, label)
 
 
 @github_step("github.comment")

@@ -187,6 +187,14 @@ async def add_label(gh: GitHub, repo: RepoRef, number: int, label: str) -> None:
     await gh.rest.issues.async_add_labels(repo.owner, repo.name, number, labels=[label])
 
 
+async def remove_label(gh: GitHub, repo: RepoRef, number: int, label: str) -> None:
+    try:
+        await gh.rest.issues.async_remove_label(repo.owner, repo.name, number, label)
+    except RequestFailed as exc:
+        if exc.response.status_code != 404:  # not there (any more)
+            raise
+
+
 async def delete_branch(gh: GitHub, repo: RepoRef, branch: str) -> None:
     try:
         await gh.rest.git.async_delete_ref(repo.owner, repo.name, f"heads/{branch}")
