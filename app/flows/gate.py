@@ -248,8 +248,7 @@ async def _landed(
 async def _mismatch(start: GateStart, goal_number: int, why: str) -> None:
     """What landed is not what was tested: say so loudly and pause the goal."""
     loud = f"**The landed commit is not the tested one**: {why}. The goal is paused."
-    await move_task(start.installation_id, start.repo, start.task, TaskState.BLOCKED, note=loud)
-    await do.label_blocked(start)
     await steps.comment(start.installation_id, start.repo, start.pr, "mismatch", start.head, loud)
+    # Paused before it is told: the goal must not take the blocked task for an ordinary one.
     await move_goal(start.installation_id, start.repo, goal_number, GoalState.PAUSED, loud)
-    await _tell_goal(start.repo, goal_number, start.task)
+    await _block(start, goal_number, loud)
