@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from app.github.client import GitHubApp
 from app.llm.factory import make_model
+from app.roles.judge import judge_model_for
 from app.sandbox.bubblewrap import check_bubblewrap
 from app.sandbox.settings import SandboxSettings
 from app.sandbox.users import running_as_root
@@ -69,9 +70,12 @@ def _sandbox_checks(settings: SandboxSettings) -> list[Check]:
 
 
 def _model_checks(settings: Settings) -> list[Check]:
+    """Each role's model as it will run: the judge's is of another family than the worker's
+    (`judge_model_for`), so that is the one whose key must be there."""
     checks = []
-    for role in ("planner", "worker", "judge"):
-        spec = getattr(settings, f"{role}_model")
+    judge = judge_model_for(settings.worker_model, None, settings.judge_model)
+    specs = {"planner": settings.planner_model, "worker": settings.worker_model, "judge": judge}
+    for role, spec in specs.items():
         try:
             make_model(spec)
         except ValueError as exc:

@@ -73,6 +73,10 @@ def test_doctor_checks_models_database_and_the_app_against_github(tmp_path: Path
         env = {k: v for k, v in st.env.items() if k != "ANTHROPIC_API_KEY"}
         env["SWARM_JUDGE_MODEL"] = "anthropic/claude-sonnet-4-5"
         result = swarm(tmp_path, "doctor", **env)
+        # A worker of the judge's family: the judge that runs is the other family's, and its
+        # key is the one checked.
+        same = swarm(tmp_path, "doctor", **{**env, "SWARM_WORKER_MODEL": "anthropic/scripted"})
+    assert "ok   judge model: openai/gpt-5" in same.stdout.splitlines()
     lines = result.stdout.splitlines()
     assert "ok   GitHub App: swarm[bot] at http://127.0.0.1:" in "\n".join(lines)
     assert any(line.startswith("ok   database: sqlite:///") for line in lines)
