@@ -1,6 +1,8 @@
 """bench/merge_train.py on a tiny workload, in-process: every policy lands every pull request and
 never a broken one, the train spends no more CI than the naive race, the same seed gives the same
-figures, and a broken landing stops the benchmark."""
+figures, and a broken landing stops the benchmark; a pull request that met a conflict (handed back
+for it, or parked) counts as conflicted, and the default workload meets as many conflicts as
+observed; `--swarm-rules` changes the swarm train's rules."""
 
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from typing import Any
 
 import pytest
 
-TINY = ["--seeds", "2", "--prs", "20", "--agents", "8", "--json"]
+# Few files: conflicts are common, so every policy meets some.
+TINY = ["--seeds", "2", "--prs", "20", "--agents", "8", "--files", "20", "--json"]
 
 
 def load_bench() -> ModuleType:
@@ -69,3 +72,59 @@ def test_a_broken_landing_stops_the_benchmark(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(bench.Ci, "_start", passing)
     with pytest.raises(AssertionError, match="escaped"):
         bench.main([*TINY, "--fail", "0.5", "--policies", "race"])
+
+
+def test_a_pull_request_that_met_a_conflict_counts_once_handed_back_or_parked() -> None:
+    # #1 breaks the tests, #2 touches the same file and conflicts with it.
+    params = bench.Params(prs=2, agents=2, flake=0.0, seeds=1)
+    specs = [bench.Spec(frozenset({"f"}), True, 1.0), bench.Spec(frozenset({"f"}), False, 2.0)]
+    conflicts = bench.Conflicts(1, 1.0, specs)
+
+    def run(name: str) -> Any:
+        rules = bench.rules_for(name, params.budget)
+        return bench.TrainSim(params, specs, conflicts, 1, rules).play()
+
+    # GitHub's queue hands #2 back (it conflicts with #1 ahead of it), then #1 once #2 landed.
+    github = run("github")
+    assert (github.landed, github.conflict_ejections, github.conflicted) == (2, 2, 2)
+    # The train parks #2 behind #1; #1 fails and leaves, #2 goes on and lands, never handed back:
+    # it met a conflict all the same. #1, fixed, conflicts with #2 on the base: handed back.
+    swarm = run("swarm")
+    assert (swarm.landed, swarm.conflict_ejections, swarm.conflicted) == (2, 1, 2)
+
+
+def test_no_conflict_no_conflicted_pull_request() -> None:
+    report = bench.main([*TINY, "--conflict", "0"])
+    for name, figures in report["policies"].items():
+        assert figures["conflicted_pct"] == 0, name
+        assert all(run["conflict_ejections"] == run["conflicted"] == 0 for run in figures["runs"])
+
+
+def test_conflicted_counts_landed_pull_requests_each_once(report: dict[str, Any]) -> None:
+    for name, figures in report["policies"].items():
+        runs = figures["runs"]
+        assert all(0 <= run["conflicted"] <= run["landed"] for run in runs), name
+        if name in ("race", "github", "serial"):  # no parking: each was handed back at least once
+            assert all(run["conflicted"] <= run["conflict_ejections"] for run in runs), name
+        pooled = 100 * sum(run["conflicted"] for run in runs) / sum(run["landed"] for run in runs)
+        assert 0 < figures["conflicted_pct"] == pytest.approx(pooled), name
+
+
+def test_the_default_workload_conflicts_as_agent_pull_requests_do() -> None:
+    # AgenticFlict (2026): 27.7% of agent pull requests on GitHub met a merge conflict. The
+    # defaults are calibrated on it for GitHub's queue; two seeds of 300 pull requests.
+    report = bench.main(["--seeds", "2", "--policies", "github", "--json"])
+    assert 20 <= report["policies"]["github"]["conflicted_pct"] <= 35
+
+
+def test_swarm_rules_change_the_swarm_train() -> None:
+    github = "initial_window=16,adaptive=0,rerun_failures=0,wait_for_evidence=0,park_conflicts=0"
+    report = bench.main([*TINY, "--policies", "github,swarm", "--swarm-rules", github])
+    policies = report["policies"]
+    assert policies["swarm"] == policies["github"]  # the same rules, the same figures
+    assert bench.rules_for("swarm", 16, "initial_window=8, adaptive=off") == bench.TrainRules(
+        initial_window=8, ci_budget=16, adaptive=False
+    )
+    for wrong in ("window=8", "adaptive=maybe", "initial_window=17", "ci_budget=4"):
+        with pytest.raises(SystemExit):
+            bench.main([*TINY, "--swarm-rules", wrong])

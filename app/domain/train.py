@@ -16,9 +16,10 @@ built on top of it, stay valid.
 
 A failure is not blamed until the evidence says so: a later candidate that passes lands the
 prefix that contains the failure (it was a flake); a failing candidate whose parent passed (or is
-the base) is re-run once on the same commit; failing again, with nothing built on it still able
-to pass, its car is ejected — handed back to its worker with the log and the pull requests it was
-tested with — and only the candidates built on it are rebuilt. The window grows by one per
+the base) is re-run once on the same commit while its car waits aside and the candidates behind it
+are rebuilt without it, so the train does not stall on the re-run. Passing then, it was a flake and
+the car goes back in; failing again, the car is ejected — handed back to its worker with the log
+and the pull requests it was tested with. The window grows by one per
 landing and halves on a real failure (Zuul's rule; a conflict is not one), within the CI budget.
 
 Lanes by footprint: pull requests whose files overlap share a lane. A car whose merge conflicts
@@ -62,6 +63,7 @@ class Car:
     files: frozenset[str] = frozenset()
     approved: bool = True  # the judge and people let it land (False: not yet)
     parked_behind: int = 0  # the car ahead whose change it conflicts with: it waits for it
+    suspect: bool = False  # its candidate failed: set aside while that is re-run
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,7 @@ class Built:
 @dataclass(frozen=True)
 class BuildConflict:
     pr: int
+    head: str
     parent: str
     files: tuple[str, ...]
 
@@ -178,10 +181,12 @@ class TrainState:
     window: int = 0  # 0: the rules' initial window
     landing: Candidate | None = None  # the candidate being landed: its cars land with it
     abandoned: tuple[str, ...] = ()  # candidates left behind whose CI still runs
+    dropped_builds: tuple[tuple[int, str, str], ...] = ()  # (pr, head, parent) pushed soon
+    suspects: tuple[Candidate, ...] = ()  # failed candidates re-run while their cars wait
     # What happened, for the status comment and the benchmark:
     landed: tuple[tuple[int, str], ...] = ()  # (pr, the sha it landed in)
     ejected: tuple[tuple[int, EjectKind], ...] = ()
-    ci_runs: int = 0
+    ci_runs: int = 0  # every CI run the train caused, on candidates since dropped too
     flakes: int = 0
     landings: int = 0
 
@@ -193,13 +198,14 @@ class TrainState:
         return next((c for c in self.candidates if c.pr == pr), None)
 
     def active(self) -> list[Car]:
-        """The cars that may have a candidate now, in order: parked ones wait."""
-        return [car for car in self.cars if not car.parked_behind]
+        """The cars that may have a candidate now, in order: parked and suspect ones wait."""
+        return [car for car in self.cars if not car.parked_behind and not car.suspect]
 
     def under_ci(self) -> int:
         """Candidates under CI, or about to be (a build is pushed, and CI runs on a push)."""
         testing = sum(c.state in ("building", "testing", "rerunning") for c in self.candidates)
-        return testing + len(self.abandoned)
+        left = len(self.abandoned) + len(self.dropped_builds) + len(self.suspects)
+        return testing + left
 
 
 @dataclass(frozen=True)
@@ -239,17 +245,26 @@ def _apply(state: TrainState, event: Event) -> tuple[TrainState, list[Action]]:
             found = state.candidate(pr)
             current = found is not None and (found.head, found.parent) == (head, parent)
             if found is None or not current or found.state != "building":
-                # For a candidate since dropped: its CI runs all the same, and takes a slot.
-                return replace(state, abandoned=(*state.abandoned, sha)), []
+                # For a candidate since dropped: its CI runs all the same, in the slot its
+                # build kept.
+                dropped = tuple(b for b in state.dropped_builds if b != (pr, head, parent))
+                return replace(
+                    state, dropped_builds=dropped, abandoned=(*state.abandoned, sha),
+                    ci_runs=state.ci_runs + 1,
+                ), []  # fmt: skip
             built = replace(found, sha=sha, state="testing")
             return replace(_swap(state, built), ci_runs=state.ci_runs + 1), []
-        case BuildConflict(pr, parent, files):
+        case BuildConflict(pr, head, parent, files):
             found = state.candidate(pr)
-            if found is None or found.parent != parent:
-                return state, []
+            if found is None or (found.head, found.parent) != (head, parent):
+                # A dropped build that conflicted: nothing was pushed, its slot is free.
+                dropped = tuple(b for b in state.dropped_builds if b != (pr, head, parent))
+                return replace(state, dropped_builds=dropped), []
+            # Its build is over, with nothing pushed: it keeps no slot.
+            state = replace(state, candidates=tuple(c for c in state.candidates if c.pr != pr))
             return _conflicted(state, found, files)
         case CiFinished(sha, passed, log):
-            return _ci_finished(state, sha, passed, log), []
+            return _ci_finished(state, sha, passed, log)
         case Landed(sha):
             return _landed(state, sha)
         case LandRefused(base):
@@ -268,13 +283,20 @@ def _swap(state: TrainState, candidate: Candidate) -> TrainState:
 
 
 def _remove(state: TrainState, pr: int) -> TrainState:
-    """The car leaves; cars parked behind it may go; its candidate is dropped (stale)."""
+    """The car leaves; cars parked behind it may go; its candidate is dropped (stale), and a
+    re-run of it set aside is left to end on its own."""
     cars = tuple(
         replace(c, parked_behind=0) if c.parked_behind == pr else c
         for c in state.cars
         if c.pr != pr
     )
-    return replace(state, cars=cars)
+    running = tuple(c.sha for c in state.suspects if c.pr == pr)
+    return replace(
+        state,
+        cars=cars,
+        suspects=tuple(c for c in state.suspects if c.pr != pr),
+        abandoned=(*state.abandoned, *running),
+    )
 
 
 def _eject(state: TrainState, eject: Eject) -> TrainState:
@@ -306,17 +328,44 @@ def _conflicted(
     return _eject(state, eject), [eject]
 
 
-def _ci_finished(state: TrainState, sha: str, passed: bool, log: str) -> TrainState:
+def _ci_finished(
+    state: TrainState, sha: str, passed: bool, log: str
+) -> tuple[TrainState, list[Action]]:
     if sha in state.abandoned:
-        return replace(state, abandoned=tuple(s for s in state.abandoned if s != sha))
+        abandoned = list(state.abandoned)
+        abandoned.remove(sha)
+        return replace(state, abandoned=tuple(abandoned)), []
+    suspect = next((c for c in state.suspects if c.sha == sha), None)
+    if suspect is not None:
+        return _cleared_or_blamed(state, suspect, passed, log)
     found = next((c for c in state.candidates if c.sha == sha), None)
-    if found is None or found.state not in ("testing", "rerunning"):
-        return state  # a repeat, or a result for a commit no longer tested
+    if found is None or found.state != "testing":
+        return state, []  # a repeat, or a result for a commit no longer tested
     if passed:
-        flake = found.state == "rerunning"
-        state = replace(state, flakes=state.flakes + flake)
-        return _swap(state, replace(found, state="passed"))
-    return _swap(state, replace(found, state="failed", log=log or found.log))
+        return _swap(state, replace(found, state="passed")), []
+    return _swap(state, replace(found, state="failed", log=log or found.log)), []
+
+
+def _cleared_or_blamed(
+    state: TrainState, suspect: Candidate, passed: bool, log: str
+) -> tuple[TrainState, list[Action]]:
+    """The re-run of a car set aside. Passing, its failure was a flake: the car goes back into
+    the train right behind the cars already built on, not handed back. Failing again, it is
+    blamed: handed back to its worker."""
+    state = replace(state, suspects=tuple(c for c in state.suspects if c.sha != suspect.sha))
+    car = next(c for c in state.cars if c.pr == suspect.pr)
+    if not passed:
+        why = f"CI failed twice on the train's candidate {suspect.sha[:12]}"
+        others = [p for p in suspect.prs if p != suspect.pr]
+        if others:
+            why += f", tested with #{', #'.join(str(p) for p in others)}"
+        eject = Eject(car.pr, "ci", why, log or suspect.log, suspect.prs)
+        return _eject(state, eject), [eject]
+    built = {c.pr for c in state.candidates}
+    rest = [c for c in state.cars if c.pr != car.pr]
+    at = max((i + 1 for i, c in enumerate(rest) if c.pr in built), default=0)
+    back = replace(car, suspect=False)
+    return replace(state, cars=(*rest[:at], back, *rest[at:]), flakes=state.flakes + 1), []
 
 
 def _landed(state: TrainState, sha: str) -> tuple[TrainState, list[Action]]:
@@ -376,10 +425,20 @@ def _drop_stale(state: TrainState) -> TrainState:
             break
         parent = found.sha
     kept = {c.pr for c in keep}
+    dropped_builds = list(state.dropped_builds)
     for dropped in state.candidates:
-        if dropped.pr not in kept and dropped.state in ("testing", "rerunning"):
+        if dropped.pr in kept:
+            continue
+        if dropped.state in ("testing", "rerunning"):
             abandoned.append(dropped.sha)
-    return replace(state, candidates=tuple(keep), abandoned=tuple(abandoned))
+        elif dropped.state == "building":  # its push is coming, and CI will run on it
+            dropped_builds.append((dropped.pr, dropped.head, dropped.parent))
+    return replace(
+        state,
+        candidates=tuple(keep),
+        abandoned=tuple(abandoned),
+        dropped_builds=tuple(dropped_builds),
+    )
 
 
 # --- what to do now ------------------------------------------------------------------------
@@ -391,7 +450,7 @@ def _schedule(state: TrainState) -> tuple[TrainState, list[Action]]:
     actions += land
     state, blamed = _blame(state)
     actions += blamed
-    if blamed and isinstance(blamed[-1], Eject):
+    if blamed:  # a car ejected or set aside: what was built on it goes
         state = _drop_stale(state)
     state, built = _fill(state)
     actions += built
@@ -413,10 +472,10 @@ def _land(state: TrainState) -> tuple[TrainState, list[Action]]:
 
 
 def _blame(state: TrainState) -> tuple[TrainState, list[Action]]:
-    """The first failed candidate: re-run once as soon as what is ahead of it passed; blame its
-    car when the re-run fails too and nothing built on it may still pass (a later candidate
-    that passes clears it: the prefix lands). Not while a landing is under way: its cars land,
-    whatever is found meanwhile."""
+    """The first failed candidate, once what is ahead of it passed (a later candidate that
+    passes clears it instead: the prefix lands): its car is set aside while the candidate is
+    re-run, and the train goes on without it — or, without re-runs, it is handed back at once.
+    Not while a landing is under way: its cars land, whatever is found meanwhile."""
     if state.landing is not None:
         return state, []
     candidates = list(state.candidates)
@@ -429,14 +488,20 @@ def _blame(state: TrainState) -> tuple[TrainState, list[Action]]:
             return state, []  # a later candidate containing it passed: the prefix lands
         if i and candidates[i - 1].state != "passed":
             return state, []  # the candidate ahead is not through yet: blame it first
-        if state.rules.rerun_failures and not failed.reran:
+        if state.rules.rerun_failures:
+            # Set aside while its candidate is re-run, so that the train goes on without it.
             if state.under_ci() >= state.rules.ci_budget:
                 return state, []
-            rerun = replace(failed, state="rerunning", reran=True)
-            state = replace(_swap(state, rerun), ci_runs=state.ci_runs + 1)
+            aside = replace(failed, state="rerunning", reran=True)
+            cars = tuple(replace(c, suspect=True) if c.pr == failed.pr else c for c in state.cars)
+            state = replace(
+                state,
+                cars=cars,
+                candidates=tuple(c for c in state.candidates if c.pr != failed.pr),
+                suspects=(*state.suspects, aside),
+                ci_runs=state.ci_runs + 1,
+            )
             return state, [Rerun(failed.sha)]
-        if evidence and any(c.state in ("building", "testing", "rerunning") for c in behind):
-            return state, []  # one built on it may still pass
         why = f"CI failed on the train's candidate {failed.sha[:12]}"
         others = [p for p in failed.prs if p != failed.pr]
         if others:
