@@ -15,8 +15,8 @@ against four policies:
 - `race`: every ready pull request tests base + itself at once and lands by compare-and-swap; a
   base that moved meanwhile means a rebuild and a new CI run (no agent round); a failure is re-run
   once on the same commit, as the gate does (`app/domain/gate.py`), then goes back to the agent.
-- `github`: GitHub's merge queue, imitated by the train: speculative, no bisection, no re-run, no
-  waiting for evidence, a conflict goes straight back.
+- `github`: GitHub's merge queue, imitated by the train: speculative, a CI run per entry, no
+  bisection, no re-run, no waiting for evidence, a conflict goes straight back.
 - `swarm`: the train with its default rules (`app/domain/train.py`); `--swarm-rules` overrides
   some of them, to try other rules without editing the train.
 
@@ -91,6 +91,7 @@ from app.domain.train import (  # noqa: E402
     Land,
     Landed,
     LandRefused,
+    Push,
     Ready,
     Rerun,
     TrainRules,
@@ -134,12 +135,12 @@ def rules_for(name: str, budget: int, swarm: str = "") -> TrainRules | None:
     if name == "serial":
         return TrainRules(
             initial_window=1, ci_budget=1, adaptive=False, rerun_failures=True,
-            wait_for_evidence=True,
+            wait_for_evidence=True, batch=1,
         )  # fmt: skip
-    if name == "github":
+    if name == "github":  # a CI run per queue entry (its merge group), as GitHub does
         return TrainRules(
             initial_window=budget, ci_budget=budget, adaptive=False, rerun_failures=False,
-            wait_for_evidence=False, park_conflicts=False,
+            wait_for_evidence=False, park_conflicts=False, batch=1,
         )  # fmt: skip
     if name == "swarm":
         window = min(TrainRules().initial_window, budget)
@@ -503,7 +504,7 @@ class TrainSim(Sim):
         match action:
             case Build():
                 self.clock.after(BUILD_MINUTES, partial(self._build, action))
-            case Rerun(sha):
+            case Rerun(sha) | Push(sha):
                 self.ci.run(sha, partial(self._ci_finished, sha))
             case Land():
                 self.clock.after(LAND_MINUTES, partial(self._land, action))
@@ -517,6 +518,8 @@ class TrainSim(Sim):
             self.feed(BuildConflict(action.pr, action.head, action.parent, files))
             return
         self.feed(Built(action.pr, action.head, action.parent, sha))
+        if not action.test:
+            return  # merged only: no push, no CI (the train may ask for it later: `Push`)
         # CI runs on the push, whether or not the policy still wants this candidate.
         kept = self.state.candidate(action.pr)
         self.figures.uncounted_ci += kept is None or kept.sha != sha

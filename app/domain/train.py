@@ -37,21 +37,28 @@ from dataclasses import dataclass, replace
 from typing import Literal
 
 EjectKind = Literal["ci", "conflict", "judge"]
-CandidateState = Literal["building", "testing", "rerunning", "passed", "failed"]
+# "built": merged but not pushed (a batch's candidates ahead of the one CI tests).
+CandidateState = Literal["building", "built", "testing", "rerunning", "passed", "failed"]
 
 
 @dataclass(frozen=True)
 class TrainRules:
-    initial_window: int = 4  # candidates tested at once to begin with
+    # The defaults are bench/merge_train.py's best that keeps the window adaptive (README).
+    initial_window: int = 12  # candidates tested at once to begin with
     ci_budget: int = 16  # candidates under CI at once, re-runs and abandoned ones included
     adaptive: bool = True  # grow by one per landing, halve on an ejection
     rerun_failures: bool = True  # one re-run of a suspect candidate before blaming its car
     wait_for_evidence: bool = True  # a later passing candidate clears a failure ahead of it
     park_conflicts: bool = True  # a conflict with a car ahead waits behind it
+    # CI on one candidate in `batch` (it contains the ones ahead of it); the others are tested
+    # only when it fails. The window counts tested candidates.
+    batch: int = 4
 
     def __post_init__(self) -> None:
         if not 1 <= self.initial_window <= self.ci_budget:
             raise ValueError("the initial window is between 1 and the CI budget")
+        if self.batch < 1:
+            raise ValueError("a batch is one candidate or more")
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,7 @@ class Candidate:
     prs: tuple[int, ...]  # every car it contains, in train order
     sha: str = ""  # "" while it is built
     state: CandidateState = "building"
+    tested: bool = True  # pushed for CI once built (else merged only, tested if need be)
     reran: bool = False
     log: str = ""  # the failing output, for the worker
 
@@ -146,6 +154,12 @@ class Build:
     pr: int
     head: str
     parent: str  # merge `head` into this commit
+    test: bool = True  # push it, so CI runs on it; else only merge it
+
+
+@dataclass(frozen=True)
+class Push:
+    sha: str  # push a candidate built untested: CI runs on it
 
 
 @dataclass(frozen=True)
@@ -169,7 +183,7 @@ class Eject:
     tested_with: tuple[int, ...] = ()  # the pull requests in the candidate that failed
 
 
-Action = Build | Rerun | Land | Eject
+Action = Build | Push | Rerun | Land | Eject
 
 
 @dataclass(frozen=True)
@@ -203,7 +217,10 @@ class TrainState:
 
     def under_ci(self) -> int:
         """Candidates under CI, or about to be (a build is pushed, and CI runs on a push)."""
-        testing = sum(c.state in ("building", "testing", "rerunning") for c in self.candidates)
+        testing = sum(
+            (c.state == "building" and c.tested) or c.state in ("testing", "rerunning")
+            for c in self.candidates
+        )
         left = len(self.abandoned) + len(self.dropped_builds) + len(self.suspects)
         return testing + left
 
@@ -245,13 +262,17 @@ def _apply(state: TrainState, event: Event) -> tuple[TrainState, list[Action]]:
             found = state.candidate(pr)
             current = found is not None and (found.head, found.parent) == (head, parent)
             if found is None or not current or found.state != "building":
-                # For a candidate since dropped: its CI runs all the same, in the slot its
+                if (pr, head, parent) not in state.dropped_builds:
+                    return state, []  # a repeat, or a build that pushed nothing
+                # A tested candidate since dropped: its CI runs all the same, in the slot its
                 # build kept.
                 dropped = tuple(b for b in state.dropped_builds if b != (pr, head, parent))
                 return replace(
                     state, dropped_builds=dropped, abandoned=(*state.abandoned, sha),
                     ci_runs=state.ci_runs + 1,
                 ), []  # fmt: skip
+            if not found.tested:
+                return _swap(state, replace(found, sha=sha, state="built")), []
             built = replace(found, sha=sha, state="testing")
             return replace(_swap(state, built), ci_runs=state.ci_runs + 1), []
         case BuildConflict(pr, head, parent, files):
@@ -431,7 +452,7 @@ def _drop_stale(state: TrainState) -> TrainState:
             continue
         if dropped.state in ("testing", "rerunning"):
             abandoned.append(dropped.sha)
-        elif dropped.state == "building":  # its push is coming, and CI will run on it
+        elif dropped.state == "building" and dropped.tested:  # its push is coming, with CI
             dropped_builds.append((dropped.pr, dropped.head, dropped.parent))
     return replace(
         state,
@@ -486,6 +507,9 @@ def _blame(state: TrainState) -> tuple[TrainState, list[Action]]:
         evidence = state.rules.wait_for_evidence
         if evidence and any(c.state == "passed" for c in behind):
             return state, []  # a later candidate containing it passed: the prefix lands
+        untested = [c for c in candidates[:i] if c.state == "built"]
+        if untested:
+            return _test(state, untested)  # its batch: which of them broke it?
         if i and candidates[i - 1].state != "passed":
             return state, []  # the candidate ahead is not through yet: blame it first
         if state.rules.rerun_failures:
@@ -511,31 +535,50 @@ def _blame(state: TrainState) -> tuple[TrainState, list[Action]]:
     return state, []
 
 
-def _fill(state: TrainState) -> tuple[TrainState, list[Action]]:
-    """Build the next candidates, each on the one ahead, within the window and the CI budget."""
+def _test(state: TrainState, built: list[Candidate]) -> tuple[TrainState, list[Action]]:
+    """Push candidates built untested, within the CI budget."""
     actions: list[Action] = []
+    for candidate in built:
+        if state.under_ci() >= state.rules.ci_budget:
+            break
+        state = replace(
+            _swap(state, replace(candidate, state="testing", tested=True)),
+            ci_runs=state.ci_runs + 1,
+        )
+        actions.append(Push(candidate.sha))
+    return state, actions
+
+
+def _fill(state: TrainState) -> tuple[TrainState, list[Action]]:
+    """Build the next candidate on the one ahead, within the window (tested candidates) and the
+    CI budget; with batches, CI runs on one candidate in `batch` and on the last car's."""
     window = min(state.size, state.rules.ci_budget)
     parent = state.base
     prs: tuple[int, ...] = ()
-    slots = state.rules.ci_budget - state.under_ci()
-    for position, car in enumerate(state.active()):
+    tested = untested = 0  # tested candidates so far; untested ones just ahead
+    active = state.active()
+    for position, car in enumerate(active):
         prs = (*prs, car.pr)
-        if position >= window:
-            break
         found = state.candidate(car.pr)
         if found is not None:
             if not found.sha:
-                break  # built next: the ones behind wait for its commit
+                return state, []  # built next: the ones behind wait for its commit
             parent = found.sha
+            tested, untested = (tested + 1, 0) if found.tested else (tested, untested + 1)
             continue
-        if slots <= 0:
-            break
-        slots -= 1
-        candidate = Candidate(car.pr, car.head, parent, prs)
+        if tested >= window:
+            return state, []
+        test = untested >= state.rules.batch - 1 or position == len(active) - 1
+        if test and state.under_ci() >= state.rules.ci_budget:
+            return state, []
+        candidate = Candidate(car.pr, car.head, parent, prs, tested=test)
         state = replace(state, candidates=(*state.candidates, candidate))
-        actions.append(Build(car.pr, car.head, parent))
-        break  # the next one is built on this one's commit
-    return state, actions
+        return state, [Build(car.pr, car.head, parent, test)]
+    # Nothing more to build on the deepest candidate (the cars behind it left): test it.
+    deepest = state.candidates[-1] if state.candidates else None
+    if deepest is not None and deepest.state == "built":
+        return _test(state, [deepest])
+    return state, []
 
 
 def landed_prs(state: TrainState) -> list[int]:

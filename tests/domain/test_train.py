@@ -24,6 +24,7 @@ from app.domain.train import (
     Land,
     Landed,
     LandRefused,
+    Push,
     Ready,
     Rerun,
     TrainRules,
@@ -90,6 +91,11 @@ class World:
         self.contents[self.base] = ()
 
 
+def rules(**changes: object) -> TrainRules:
+    """One CI run per candidate (no batches), a window of 4: the rules the stories below tell."""
+    return TrainRules(**{"initial_window": 4, "batch": 1, **changes})  # type: ignore[arg-type]
+
+
 def car(pr: int, *files: str) -> Car:
     return Car(pr, f"head{pr}", frozenset(files or {f"f{pr}"}))
 
@@ -111,14 +117,14 @@ def drive(
     pending: list[Action | Event] = list(events)
     while pending:
         item = pending.pop(0)
-        if isinstance(item, (Build, Rerun, Land, Eject)):
+        if isinstance(item, (Build, Push, Rerun, Land, Eject)):
             match item:
                 case Build():
                     outcome = world.build(item)
                     pending.append(outcome)
-                    if isinstance(outcome, Built):
+                    if isinstance(outcome, Built) and item.test:
                         pending.append(world.ci(outcome.sha, outcome.sha in flaky))
-                case Rerun(commit):
+                case Rerun(commit) | Push(commit):
                     pending.append(world.ci(commit, False))
                 case Land():
                     pending.append(world.land(item))
@@ -136,7 +142,7 @@ def drive(
 
 def test_candidates_stack_and_the_deepest_one_that_passed_lands_its_prefix() -> None:
     world = World()
-    state = drive(TrainState(BASE), world, [Ready(car(1)), Ready(car(2)), Ready(car(3))])
+    state = drive(TrainState(BASE, rules()), world, [Ready(car(1)), Ready(car(2)), Ready(car(3))])
     assert [pr for pr, _ in state.landed] == [1, 2, 3]
     assert world.on_base == {1, 2, 3} and not world.landed_twice
     assert state.ci_runs == 3 and state.flakes == 0 and not state.cars
@@ -144,9 +150,7 @@ def test_candidates_stack_and_the_deepest_one_that_passed_lands_its_prefix() -> 
 
 def test_a_later_candidate_that_passed_lands_the_prefix_whatever_fails_ahead_of_it() -> None:
     world = World()
-    state, actions = run(
-        TrainState(BASE, TrainRules(initial_window=2)), [Ready(car(1)), Ready(car(2))]
-    )
+    state, actions = run(TrainState(BASE, rules(initial_window=2)), [Ready(car(1)), Ready(car(2))])
     built1 = world.build(actions[0])  # type: ignore[arg-type]
     state, actions = run(state, [built1])
     built2 = world.build(actions[0])  # type: ignore[arg-type]
@@ -163,9 +167,7 @@ def test_a_later_candidate_that_passed_lands_the_prefix_whatever_fails_ahead_of_
 
 def test_a_failure_sets_its_car_aside_for_one_rerun_and_the_train_goes_on_without_it() -> None:
     world = World()
-    state, actions = run(
-        TrainState(BASE, TrainRules(initial_window=2)), [Ready(car(1)), Ready(car(2))]
-    )
+    state, actions = run(TrainState(BASE, rules(initial_window=2)), [Ready(car(1)), Ready(car(2))])
     built1 = world.build(actions[0])  # type: ignore[arg-type]
     state, actions = run(state, [built1])
     built2 = world.build(actions[0])  # type: ignore[arg-type]
@@ -184,7 +186,7 @@ def test_a_failure_is_rerun_once_then_its_car_is_ejected_and_only_what_contained
 ):
     world = World(bad={2})
     state = drive(
-        TrainState(BASE, TrainRules(initial_window=3)), world,
+        TrainState(BASE, rules(initial_window=3)), world,
         [Ready(car(1)), Ready(car(2)), Ready(car(3))],
     )  # fmt: skip
     assert [pr for pr, _ in state.landed] == [1, 3]
@@ -194,20 +196,19 @@ def test_a_failure_is_rerun_once_then_its_car_is_ejected_and_only_what_contained
 
 
 def test_the_window_grows_by_one_per_landing_and_halves_on_an_ejection() -> None:
-    rules = TrainRules(initial_window=4, ci_budget=5)
-    state = drive(TrainState(BASE, rules), World(), [Ready(car(1))])
+    state = drive(TrainState(BASE, rules(ci_budget=5)), World(), [Ready(car(1))])
     assert state.size == 5  # 4 + 1, within the budget
     state = drive(state, World(base=state.base), [Ready(car(2))])
     assert state.size == 5  # the budget caps it
     state = drive(state, World(base=state.base, bad={3}), [Ready(car(3))])
     assert state.size == 2 and state.ejected == ((3, "ci"),)
-    fixed = TrainState(BASE, TrainRules(initial_window=4, adaptive=False))
+    fixed = TrainState(BASE, rules(initial_window=4, adaptive=False))
     assert drive(fixed, World(bad={1}), [Ready(car(1)), Ready(car(2))]).size == 4
 
 
 def test_the_ejected_car_is_handed_back_with_its_log_and_what_it_was_tested_with() -> None:
     world = World(bad={2})
-    state = TrainState(BASE, TrainRules(initial_window=2))
+    state = TrainState(BASE, rules(initial_window=2))
     ejects: list[Eject] = []
     # 1 waits for an approval, so it is still in the train when 2 fails on top of it.
     waiting = Car(1, "head1", frozenset({"f1"}), approved=False)
@@ -237,9 +238,8 @@ def test_the_ejected_car_is_handed_back_with_its_log_and_what_it_was_tested_with
 def test_a_conflict_with_a_car_ahead_waits_behind_it_and_lands_after_it() -> None:
     world = World(files={1: frozenset({"a.py"}), 2: frozenset({"a.py"})})
     world.conflicts.add(frozenset({1, 2}))
-    rules = TrainRules(initial_window=3)
     events: list[Event] = [Ready(car(1, "a.py")), Ready(car(2, "a.py")), Ready(car(3, "b.py"))]
-    state, actions = run(TrainState(BASE, rules), events[:2])
+    state, actions = run(TrainState(BASE, rules(initial_window=3)), events[:2])
     built = world.build(actions[0])  # type: ignore[arg-type]
     state, actions = run(state, [built])
     conflict = world.build(actions[0])  # type: ignore[arg-type]
@@ -254,13 +254,13 @@ def test_a_conflict_with_a_car_ahead_waits_behind_it_and_lands_after_it() -> Non
 def test_a_conflict_with_the_base_goes_back_to_the_worker() -> None:
     world = World(on_base={9}, files={9: frozenset({"f1"}), 1: frozenset({"f1"})})
     world.conflicts.add(frozenset({9, 1}))
-    state = drive(TrainState(BASE), world, [Ready(car(1))])
+    state = drive(TrainState(BASE, rules()), world, [Ready(car(1))])
     assert state.ejected == ((1, "conflict"),) and not state.landed
 
 
 def test_a_person_moving_the_base_rebuilds_the_train_on_it() -> None:
     world = World()
-    state, actions = run(TrainState(BASE), [Ready(car(1))])
+    state, actions = run(TrainState(BASE, rules()), [Ready(car(1))])
     built = world.build(actions[0])  # type: ignore[arg-type]
     state, _ = run(state, [built, world.ci(built.sha, False)])  # type: ignore[union-attr]
     world.person_pushes()
@@ -274,14 +274,42 @@ def test_a_person_moving_the_base_rebuilds_the_train_on_it() -> None:
 
 def test_a_withdrawn_car_leaves_and_what_was_built_on_it_is_rebuilt() -> None:
     world = World()
-    state, actions = run(
-        TrainState(BASE, TrainRules(initial_window=2)), [Ready(car(1)), Ready(car(2))]
-    )
+    state, actions = run(TrainState(BASE, rules(initial_window=2)), [Ready(car(1)), Ready(car(2))])
     built = world.build(actions[0])  # type: ignore[arg-type]
     state, actions = run(state, [built])
     state, actions = run(state, [Withdrawn(1, "a new head")])
     assert actions == [Build(2, "head2", BASE)]
     assert [c.pr for c in state.cars] == [2]
+
+
+def test_in_batches_ci_runs_on_one_candidate_in_k_and_a_failure_tests_the_ones_ahead() -> None:
+    world = World(bad={3})
+    pushed: list[str] = []
+    state = TrainState(BASE, rules(batch=2))
+    pending: list[Action | Event] = [Ready(car(pr)) for pr in (1, 2, 3, 4)]
+    while pending:
+        item = pending.pop(0)
+        if isinstance(item, Build):
+            built = world.build(item)
+            pending.append(built)
+            if item.test:
+                pushed.append(built.sha)  # type: ignore[union-attr]
+                pending.append(world.ci(built.sha, False))  # type: ignore[union-attr]
+        elif isinstance(item, (Push, Rerun)):
+            pushed.append(item.sha)
+            pending.append(world.ci(item.sha, False))
+        elif isinstance(item, Land):
+            pending.append(world.land(item))
+        elif not isinstance(item, Eject):
+            result = step(state, item)
+            state, pending = result.state, pending + list(result.actions)
+    # 1 is tested alone (the last car when it came); 2 is merged untested and 3's run covers
+    # 1..3; it fails, so 2's candidate is pushed and passes (1 and 2 land) and 3's is re-run,
+    # fails again, and 3 goes back; 4, tested on 3, is rebuilt without it and lands.
+    assert [pr for pr, _ in state.landed] == [1, 2, 4]
+    assert state.ejected == ((3, "ci"),)
+    assert state.ci_runs == len(pushed) == 6  # four candidates, 3's re-run, 4 rebuilt
+    assert len(set(pushed)) == 5  # one commit ran twice: the re-run
 
 
 # -- properties: any order of events ----------------------------------------------------------
@@ -292,6 +320,7 @@ def trains(draw: st.DrawFn) -> tuple[TrainRules, list[Car], set[int], set[frozen
     budget = draw(st.integers(1, 6))
     rules = TrainRules(
         initial_window=draw(st.integers(1, budget)), ci_budget=budget,
+        batch=draw(st.integers(1, 3)),
         adaptive=draw(st.booleans()), rerun_failures=draw(st.booleans()),
         wait_for_evidence=draw(st.booleans()), park_conflicts=draw(st.booleans()),
     )  # fmt: skip
@@ -317,6 +346,7 @@ def test_any_order_of_events_lands_each_good_car_once_and_tested(
     pending: list[Action | Event] = [Ready(c) for c in cars]
     pushes = data.draw(st.integers(0, 2))
     reasons: dict[int, str] = {}
+    pushed: set[str] = set()
     for _ in range(2000):
         if not pending:
             break
@@ -327,12 +357,14 @@ def test_any_order_of_events_lands_each_good_car_once_and_tested(
         if isinstance(item, Build):
             outcome = world.build(item)
             pending.append(outcome)
+            if isinstance(outcome, Built) and item.test:
+                pushed.add(outcome.sha)
         elif isinstance(item, Built):
             result = step(state, item)
             state, pending = result.state, pending + list(result.actions)
-            pending.append(world.ci(item.sha, data.draw(st.booleans())))
-            continue
-        elif isinstance(item, Rerun):
+            if item.sha in pushed:  # CI runs on a push, and reports after it
+                pending.append(world.ci(item.sha, data.draw(st.booleans())))
+        elif isinstance(item, (Rerun, Push)):
             pending.append(world.ci(item.sha, data.draw(st.booleans())))
         elif isinstance(item, Land):
             pending.append(world.land(item))
