@@ -413,6 +413,30 @@ def _report(result: SessionResult) -> RunReport:
     )
 
 
+async def _goal_session(
+    runtime: Runtime, installation_id: int, repo: str, number: int, role: str,
+    config: RepoConfig, token_budget: int, run_name: str,
+) -> tuple[Workspace, Session]:  # fmt: skip
+    """A fresh worktree of the default branch, and a session on it for the goal's own agent
+    (the planner, or the goal's checker): the planner's model, the goal's inbox."""
+    place = {"planner": "plan", "checker": "check"}[role]
+    ws = await open_workspace(
+        runtime, installation_id, repo, f"{place}-{number}", f"swarm/{place}-{number}"
+    )
+    session = Session(
+        agent_name=agent_name(f"{repo}#{number}", role),
+        worktree=ws.tree.path,
+        model=config.models.planner or runtime.settings.planner_model,
+        transcript=transcript_path(runtime, repo, run_name),
+        inbox=StoreInbox(runtime.store, goal_inbox(repo, number)),
+        config=agent_config(config.agent, token_budget),
+        protected=config.protected_paths,
+        command_timeout_s=config.agent.command_timeout_seconds,
+        sandbox_settings=runtime.settings,
+    )
+    return ws, session
+
+
 async def plan_goal(
     runtime: Runtime,
     *,
@@ -425,19 +449,8 @@ async def plan_goal(
     run_name: str,
 ) -> PlanResult:
     """Plan the goal on a fresh read-only worktree of the default branch."""
-    ws = await open_workspace(
-        runtime, installation_id, repo, f"plan-{number}", f"swarm/plan-{number}"
-    )
-    session = Session(
-        agent_name=agent_name(f"{repo}#{number}", "planner"),
-        worktree=ws.tree.path,
-        model=config.models.planner or runtime.settings.planner_model,
-        transcript=transcript_path(runtime, repo, run_name),
-        inbox=StoreInbox(runtime.store, goal_inbox(repo, number)),
-        config=agent_config(config.agent, token_budget),
-        protected=config.protected_paths,
-        command_timeout_s=config.agent.command_timeout_seconds,
-        sandbox_settings=runtime.settings,
+    _, session = await _goal_session(
+        runtime, installation_id, repo, number, "planner", config, token_budget, run_name
     )
     planned = await planner.plan(session, goal_text)
     return PlanResult(plan=planned.plan, report=_report(planned.session))
@@ -457,19 +470,8 @@ async def check_goal(
 ) -> CheckResult:
     """Check a goal whose tasks all landed, on a fresh worktree of the default branch as it is
     now; the planner's model, its file tools read-only, its commands in the sandbox."""
-    ws = await open_workspace(
-        runtime, installation_id, repo, f"check-{number}", f"swarm/check-{number}"
-    )
-    session = Session(
-        agent_name=agent_name(f"{repo}#{number}", "checker"),
-        worktree=ws.tree.path,
-        model=config.models.planner or runtime.settings.planner_model,
-        transcript=transcript_path(runtime, repo, run_name),
-        inbox=StoreInbox(runtime.store, goal_inbox(repo, number)),
-        config=agent_config(config.agent, token_budget),
-        protected=config.protected_paths,
-        command_timeout_s=config.agent.command_timeout_seconds,
-        sandbox_settings=runtime.settings,
+    ws, session = await _goal_session(
+        runtime, installation_id, repo, number, "checker", config, token_budget, run_name
     )
     brief = checker.brief_message(goal_text, ws.default_branch, ws.start_sha, landed)
     checked = await checker.check(session, brief, [t.key for t in landed])
