@@ -136,7 +136,7 @@ def candidate_on_tip(octo: GitHub, parents: dict[str, str]) -> str:
     return ""
 
 
-def play(stack: LocalStack, octo: GitHub, settle_timeout: float = 300.0) -> Played:
+def play(stack: LocalStack, octo: GitHub, settle_timeout: float = 900.0) -> Played:
     """Commit the config, label the goal, and once the first pull request has landed and a
     gate has built its candidate on that new tip, push a person's commit to main under it;
     then settle."""

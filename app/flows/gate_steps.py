@@ -178,9 +178,9 @@ async def after_landing(start: GateStart) -> None:
 
 @DBOS.step(name="gate.landing_notices", retries_allowed=True, max_attempts=3)
 async def landing_notices(start: GateStart, base: Base, before: str, landed: str) -> list[int]:
-    """Tell each running worker whose files this landing touched (files its branch changed,
-    or its plan names) what landed; returns the tasks told. Agents never talk to each other:
-    the note takes the path of a maintainer's redirect."""
+    """Tell each running worker whose files this landing touched (files its branch changed as
+    of the mirror's last fetch, or its plan names) what landed; returns the tasks told. Agents
+    never talk to each other: the note takes the path of a maintainer's redirect."""
     store = current().store
     running = [
         t for t in await store.tasks_of(start.repo)
@@ -188,7 +188,9 @@ async def landing_notices(start: GateStart, base: Base, before: str, landed: str
     ]  # fmt: skip
     if not running:
         return []
-    mirror, _ = await fetched_mirror(start, base)
+    # No fetch (it would queue behind every worker's on the mirror's lock): the landed commit
+    # was built here, and the workers' branches are as the mirror last saw them.
+    mirror = Mirror(current().data_dir, start.repo)
     touched = set(await changed_files(mirror, before, landed))
     told = []
     for task in running:
