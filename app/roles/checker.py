@@ -8,11 +8,9 @@ Its product is the check, or None with the run's outcome. Only a run that finish
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -20,12 +18,10 @@ from app.agent.session import Session, SessionResult, run_session
 from app.agent.toolbox import Toolbox, ToolResult
 from app.agent.tools import WorkspaceTools
 from app.llm.types import ToolSpec
+from app.roles.handing_in import HandInFirst, json_object_in
 from app.roles.plan import SUBMIT_PLAN, Plan, PlanError, PlanTask, validate_plan
 from app.roles.prompts import role_prompt
 from app.roles.verdict import CriterionVerdict
-
-if TYPE_CHECKING:
-    from app.agent.loop import Agent, Supervisor
 
 PROMPT = role_prompt("checker")
 
@@ -149,12 +145,12 @@ class CheckingTools:
 
 def check_from_text(text: str, taken_keys: Sequence[str]) -> GoalCheck | None:
     """A check written as JSON in a finish summary (a fallback for models that skip the tool)."""
-    match = re.search(r"\{.*\}", text, re.DOTALL)
-    if not match:
+    data = json_object_in(text)
+    if data is None:
         return None
     try:
-        return validate_check(json.loads(match.group(0)), taken_keys)
-    except (json.JSONDecodeError, CheckError):
+        return validate_check(data, taken_keys)
+    except CheckError:
         return None
 
 
@@ -196,23 +192,6 @@ class Checked:
     session: SessionResult
 
 
-class _CheckFirst:
-    """Refuses the checker's finish until a check is recorded (the loop allows a couple of
-    refusals); everything else goes to the session's own supervisor, if any."""
-
-    def __init__(self, inner: Supervisor | None, tools: list[CheckingTools]) -> None:
-        self.inner = inner
-        self.tools = tools
-
-    async def after_step(self, agent: Agent) -> str | None:
-        return await self.inner.after_step(agent) if self.inner else None
-
-    async def review_finish(self, agent: Agent) -> str | None:
-        if not self.tools or self.tools[0].check is None:
-            return "no check is recorded. Hand it in with submit_goal_check, then call finish."
-        return await self.inner.review_finish(agent) if self.inner else None
-
-
 async def check(session: Session, brief: str, taken_keys: Sequence[str]) -> Checked:
     """Run the checker in `session` (its role, prompt, tools and finish check are set here)."""
     made: list[CheckingTools] = []
@@ -226,7 +205,11 @@ async def check(session: Session, brief: str, taken_keys: Sequence[str]) -> Chec
         role="checker",
         prompt=PROMPT,
         tools=with_submit_check,
-        supervisor=_CheckFirst(session.supervisor, made),
+        supervisor=HandInFirst(
+            session.supervisor,
+            lambda: bool(made) and made[0].check is not None,
+            "no check is recorded. Hand it in with submit_goal_check, then call finish.",
+        ),
     )
     result = await run_session(checker, brief)
     if result.outcome.status != "finished":

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
 
 from app.agent.session import Session, SessionResult, run_session
 from app.agent.tools import WorkspaceTools
 from app.agent.untrusted import frame, quoted, reveal, unframed
+from app.roles.handing_in import HandInFirst
 from app.roles.prompts import role_prompt
 from app.roles.verdict import (
     CHECK_NAME,
@@ -28,9 +28,6 @@ from app.roles.verdict import (
     review_body,
     verdict_from_text,
 )
-
-if TYPE_CHECKING:
-    from app.agent.loop import Agent, Supervisor
 
 __all__ = [
     "CHECK_NAME",
@@ -200,27 +197,6 @@ def brief_message(brief: JudgeBrief) -> str:
 # -- the run ------------------------------------------------------------------------------------
 
 
-class _VerdictFirst:
-    """Refuses the judge's finish until a verdict is recorded (the loop allows only a couple
-    of refusals, then lets it finish anyway); everything else goes to the session's own
-    supervisor, if it has one."""
-
-    def __init__(self, inner: Supervisor | None, tools: list[VerdictTools]) -> None:
-        self.inner = inner
-        self.tools = tools
-
-    async def after_step(self, agent: Agent) -> str | None:
-        return await self.inner.after_step(agent) if self.inner else None
-
-    async def review_finish(self, agent: Agent) -> str | None:
-        if not self.tools or self.tools[0].verdict is None:
-            return (
-                "no verdict is recorded. Hand it in with submit_verdict (each acceptance "
-                "criterion with met and evidence), then call finish."
-            )
-        return await self.inner.review_finish(agent) if self.inner else None
-
-
 async def judge(session: Session, brief: JudgeBrief) -> Judged:
     """Run the judge in `session` (its role, prompt, tools and finish check are set here)."""
     made: list[VerdictTools] = []
@@ -234,7 +210,12 @@ async def judge(session: Session, brief: JudgeBrief) -> Judged:
         role="judge",
         prompt=PROMPT,
         tools=with_submit_verdict,
-        supervisor=_VerdictFirst(session.supervisor, made),
+        supervisor=HandInFirst(
+            session.supervisor,
+            lambda: bool(made) and made[0].verdict is not None,
+            "no verdict is recorded. Hand it in with submit_verdict (each acceptance criterion "
+            "with met and evidence), then call finish.",
+        ),
     )
     result = await run_session(judge_session, brief_message(brief))
     if result.outcome.status != "finished":

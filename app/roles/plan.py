@@ -7,14 +7,13 @@ plan itself — a model that answers nonsense gets a clear error, never a half-m
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from app.agent.toolbox import Toolbox, ToolResult
 from app.llm.types import ToolSpec
+from app.roles.handing_in import json_object_in
 
 MAX_TASKS = 20
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"
@@ -146,10 +145,10 @@ class PlanningTools:
 
 def plan_from_text(text: str) -> Plan | None:
     """A plan written as JSON in a finish summary (a fallback for models that skip the tool)."""
-    match = re.search(r"\{.*\}", text, re.DOTALL)
-    if not match:
+    data = json_object_in(text)
+    if data is None:
         return None
     try:
-        return validate_plan(json.loads(match.group(0)))
-    except (json.JSONDecodeError, PlanError):
+        return validate_plan(data)
+    except PlanError:
         return None

@@ -10,7 +10,6 @@ are the flow's (`app.github.ops`).
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from typing import Any, Literal
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from app.agent.toolbox import Toolbox, ToolResult
 from app.agent.untrusted import clean, unframed
 from app.llm.types import ToolSpec
+from app.roles.handing_in import json_object_in
 
 CHECK_NAME = "swarm/judge"
 # GitHub refuses a check run's output.summary or output.text above 65,535 characters, and a
@@ -203,12 +203,12 @@ class VerdictTools:
 def verdict_from_text(text: str, acceptance: Sequence[str]) -> Verdict | None:
     """A verdict written as JSON in a finish summary (a fallback for models that skip the
     tool), checked as the tool checks it."""
-    match = re.search(r"\{.*\}", text, re.DOTALL)
-    if not match:
+    data = json_object_in(text)
+    if data is None:
         return None
     try:
-        return validate_verdict(json.loads(match.group(0)), acceptance)
-    except (json.JSONDecodeError, VerdictError):
+        return validate_verdict(data, acceptance)
+    except VerdictError:
         return None
 
 
