@@ -12,9 +12,11 @@ maintainers' commands (`/swarm go`, `stop`, `retry`) reach it the same way. Star
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
 
-from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
+from dbos import DBOS, SetEnqueueOptions, SetWorkflowID, WorkflowHandleAsync
 
 from app.context import bound
 from app.domain.addresses import (
@@ -58,6 +60,8 @@ from app.store import Task
 from app.workspace.worktree import branch_name
 
 log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # The goal waits for these to end: agents at work, sub-goals, pull requests in their gate.
 WAITED_FOR = ACTIVE_TASK_STATES | {TaskState.SUBGOAL, TaskState.PR_OPEN}
@@ -272,19 +276,28 @@ async def _run_goal(goal: IssueRef, start: GoalStart, me: str) -> GoalState:
     return await _schedule(goal, config, me)
 
 
+async def _enqueue_agent(
+    workflow_id: str, installation_id: int, workflow: Callable[P, Coroutine[Any, Any, R]],
+    *args: P.args, **kwargs: P.kwargs,
+) -> WorkflowHandleAsync[R]:  # fmt: skip
+    """The goal's own agent (the planner, the goal's checker) queued like every agent, so that
+    it counts against agent capacity, fairly across installations."""
+    runtime = current()
+    assert runtime.agents is not None
+    with SetWorkflowID(workflow_id), SetEnqueueOptions(queue_partition_key=str(installation_id)):
+        return await runtime.agents.enqueue_async(workflow, *args, **kwargs)
+
+
 async def _plan(goal: IssueRef, config: RepoConfig, start: GoalStart) -> GoalState | None:
     """Plan and create the tasks; a final state when the goal ends here, else None."""
     installation_id, repo, number = goal.installation_id, goal.repo, goal.number
     planning = await move_goal(installation_id, repo, number, GoalState.PLANNING)
     if planning.state != GoalState.PLANNING:  # stopped meanwhile
         return planning.state
-    runtime = current()
-    assert runtime.agents is not None
-    planner_id = planner_workflow_id(DBOS.workflow_id or "")
-    with SetWorkflowID(planner_id), SetEnqueueOptions(queue_partition_key=str(installation_id)):
-        handle = await runtime.agents.enqueue_async(
-            planner_workflow, installation_id, repo, number, config, start.replan
-        )
+    handle = await _enqueue_agent(
+        planner_workflow_id(DBOS.workflow_id or ""), installation_id,
+        planner_workflow, installation_id, repo, number, config, start.replan,
+    )  # fmt: skip
 
     async def leave_planning(state: GoalState, note: str) -> GoalState:
         """Planning's outcome, unless the goal moved on meanwhile (stopped): where it is."""
@@ -509,15 +522,10 @@ async def _check(
     installation_id, repo, number = goal.installation_id, goal.repo, goal.number
     note = "Every task landed: checking the goal against the base branch."
     await move_goal(installation_id, repo, number, GoalState.WORKING, note, leaving=WORKING)
-    runtime = current()
-    assert runtime.agents is not None
-    with (
-        SetWorkflowID(check_workflow_id(me, round_)),
-        SetEnqueueOptions(queue_partition_key=str(installation_id)),
-    ):
-        handle = await runtime.agents.enqueue_async(
-            checker_workflow, installation_id, repo, number, config
-        )
+    handle = await _enqueue_agent(
+        check_workflow_id(me, round_), installation_id,
+        checker_workflow, installation_id, repo, number, config,
+    )  # fmt: skip
     again = "`/swarm retry` to check again"
     try:
         result: CheckResult | str = await handle.get_result()
