@@ -38,7 +38,7 @@ from typing import Literal
 
 EjectKind = Literal["ci", "conflict", "judge"]
 # "built": merged but not pushed (a batch's candidates ahead of the one CI tests).
-CandidateState = Literal["building", "built", "testing", "rerunning", "passed", "failed"]
+CandidateState = Literal["building", "built", "testing", "passed", "failed"]
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,6 @@ class Candidate:
     sha: str = ""  # "" while it is built
     state: CandidateState = "building"
     tested: bool = True  # pushed for CI once built (else merged only, tested if need be)
-    reran: bool = False
     log: str = ""  # the failing output, for the worker
 
 
@@ -218,8 +217,7 @@ class TrainState:
     def under_ci(self) -> int:
         """Candidates under CI, or about to be (a build is pushed, and CI runs on a push)."""
         testing = sum(
-            (c.state == "building" and c.tested) or c.state in ("testing", "rerunning")
-            for c in self.candidates
+            (c.state == "building" and c.tested) or c.state == "testing" for c in self.candidates
         )
         left = len(self.abandoned) + len(self.dropped_builds) + len(self.suspects)
         return testing + left
@@ -397,7 +395,7 @@ def _landed(state: TrainState, sha: str) -> tuple[TrainState, list[Action]]:
     # Candidates of landed cars whose CI still runs (the landing one's prefix) keep their slot.
     running = tuple(
         c.sha for c in state.candidates
-        if c.pr in found.prs and c.sha != sha and c.state in ("testing", "rerunning")
+        if c.pr in found.prs and c.sha != sha and c.state == "testing"
     )  # fmt: skip
     state = replace(
         state,
@@ -450,7 +448,7 @@ def _drop_stale(state: TrainState) -> TrainState:
     for dropped in state.candidates:
         if dropped.pr in kept:
             continue
-        if dropped.state in ("testing", "rerunning"):
+        if dropped.state == "testing":
             abandoned.append(dropped.sha)
         elif dropped.state == "building" and dropped.tested:  # its push is coming, with CI
             dropped_builds.append((dropped.pr, dropped.head, dropped.parent))
@@ -516,13 +514,12 @@ def _blame(state: TrainState) -> tuple[TrainState, list[Action]]:
             # Set aside while its candidate is re-run, so that the train goes on without it.
             if state.under_ci() >= state.rules.ci_budget:
                 return state, []
-            aside = replace(failed, state="rerunning", reran=True)
             cars = tuple(replace(c, suspect=True) if c.pr == failed.pr else c for c in state.cars)
             state = replace(
                 state,
                 cars=cars,
                 candidates=tuple(c for c in state.candidates if c.pr != failed.pr),
-                suspects=(*state.suspects, aside),
+                suspects=(*state.suspects, failed),
                 ci_runs=state.ci_runs + 1,
             )
             return state, [Rerun(failed.sha)]
@@ -579,10 +576,6 @@ def _fill(state: TrainState) -> tuple[TrainState, list[Action]]:
     if deepest is not None and deepest.state == "built":
         return _test(state, [deepest])
     return state, []
-
-
-def landed_prs(state: TrainState) -> list[int]:
-    return [pr for pr, _ in state.landed]
 
 
 def lanes(cars: Iterable[Car]) -> dict[int, int]:
