@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 CONFIG_PATH = ".github/swarm.yml"
 
@@ -46,6 +46,22 @@ class AgentLimits(_Strict):
     command_timeout_seconds: float = Field(600, gt=0)
 
 
+class Train(_Strict):
+    """The speculative merge train (README): many pull requests tested at once, each landing
+    the commit that passed. Off: one candidate per pull request (the gate alone)."""
+
+    enabled: bool = False
+    window: int = Field(12, ge=1, le=64)  # candidates tested at once to begin with
+    ci_budget: int = Field(16, ge=1, le=64)  # candidates under CI at once
+    batch: int = Field(4, ge=1, le=16)  # CI on one candidate in `batch` while the train is long
+
+    @model_validator(mode="after")
+    def _window_within_budget(self) -> Train:
+        if self.window > self.ci_budget:
+            raise ValueError("`window` cannot be larger than `ci_budget`")
+        return self
+
+
 class Gate(_Strict):
     # The checks a landing needs when the branch's protection and rulesets name none; unset:
     # every check that ran on the candidate.
@@ -53,6 +69,7 @@ class Gate(_Strict):
     max_rounds: int = Field(3, ge=0, le=20)  # hand-backs per task (red CI, judge, conflict)
     max_rebuilds: int = Field(5, ge=1, le=50)  # candidates rebuilt because the base moved
     check_timeout_minutes: float = Field(30, gt=0)  # no check finished by then: blocked
+    train: Train = Train()
 
 
 class RepoConfig(_Strict):
@@ -70,6 +87,14 @@ class RepoConfig(_Strict):
     goal_checks: int = Field(2, ge=0, le=10)
     agent: AgentLimits = AgentLimits()
     worker_command: str | None = None  # an external agent CLI instead of the built-in loop
+
+    @model_validator(mode="after")
+    def _train_merges(self) -> RepoConfig:
+        # A train lands many pull requests in one fast-forward: each must be reachable from
+        # the base for GitHub to show it merged, which only merge commits give.
+        if self.gate.train.enabled and self.merge_method != "merge":
+            raise ValueError("`gate.train` lands merge commits: set `merge_method: merge`")
+        return self
 
 
 def parse_repo_config(text: str | None) -> RepoConfig:
@@ -95,5 +120,5 @@ def parse_repo_config(text: str | None) -> RepoConfig:
             if error["type"] == "extra_forbidden":
                 problems.append(f"`{key}` is not a known key")
             else:
-                problems.append(f"`{key}`: {error['msg']}")
+                problems.append(f"`{key}`: {error['msg'].removeprefix('Value error, ')}")
         raise RepoConfigError(f"{CONFIG_PATH}: " + "; ".join(problems)) from None

@@ -48,3 +48,15 @@ def test_the_gate_s_bounds_are_read_and_checked() -> None:
         parse_repo_config("gate:\n  max_rounds: -1\n")
     with pytest.raises(RepoConfigError, match=r"gate\.landing"):
         parse_repo_config("gate:\n  landing: now\n")
+
+
+def test_the_merge_train_is_off_by_default_and_its_settings_are_checked() -> None:
+    assert parse_repo_config(None).gate.train.enabled is False
+    train = parse_repo_config("gate:\n  train: {enabled: true, window: 3, batch: 1}\n").gate.train
+    assert (train.enabled, train.window, train.ci_budget, train.batch) == (True, 3, 16, 1)
+    with pytest.raises(RepoConfigError, match=r"`gate\.train`: `window` cannot be larger"):
+        parse_repo_config("gate:\n  train: {window: 20, ci_budget: 8}\n")
+    with pytest.raises(RepoConfigError, match=r"`gate\.train` lands merge commits"):
+        parse_repo_config("merge_method: squash\ngate:\n  train: {enabled: true}\n")
+    with pytest.raises(RepoConfigError, match=r"`gate\.train\.batch`"):
+        parse_repo_config("gate:\n  train: {batch: 0}\n")

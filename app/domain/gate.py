@@ -304,7 +304,7 @@ def decide(state: GateState) -> Action:
             return AwaitChecks(state.candidate)  # its re-run has not shown up yet
     if failed:
         names = ", ".join(f"`{c.name}` ({c.conclusion})" for c in failed)
-        details = "\n\n".join(_check_details(c) for c in failed)
+        details = "\n\n".join(check_details(c) for c in failed)
         return _hand_back(state, "ci", f"{names} failed on {state.candidate[:12]}", details)
     if state.verdict is None:
         return Judge(state.candidate)
@@ -323,11 +323,18 @@ def decide(state: GateState) -> Action:
 
 
 def _hand_back(state: GateState, kind: HandBackKind, why: str, details: str) -> Action:
-    if state.rounds >= state.rules.max_rounds:
-        return Block(f"{why}, after {state.rounds} rounds (the bound is {state.rules.max_rounds})")
+    return hand_back_within(state.rounds, state.rules, kind, why, details)
+
+
+def hand_back_within(
+    rounds: int, rules: GateRules, kind: HandBackKind, why: str, details: str
+) -> HandBack | Block:
+    """Back to the worker, unless the task had its rounds already: then blocked."""
+    if rounds >= rules.max_rounds:
+        return Block(f"{why}, after {rounds} rounds (the bound is {rules.max_rounds})")
     return HandBack(kind, why, details)
 
 
-def _check_details(check: Check) -> str:
+def check_details(check: Check) -> str:
     link = f" ({check.url})" if check.url else ""
     return f"Check `{check.name}`: {check.conclusion}{link}\n{check.excerpt}".rstrip()

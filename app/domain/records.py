@@ -58,6 +58,7 @@ class Task:
     tested_sha: str = ""  # the candidate that passed
     landed_sha: str = ""  # where the base branch went: must equal tested_sha
     files: list[str] = field(default_factory=list)  # what the plan expects it to touch
+    train: str = ""  # in the merge train: "in" (its verdict to come) or "approved"
     version: int = 0
 
     @property

@@ -12,6 +12,7 @@ from app.events.payloads import Event
 from app.events.router import Delivery, Router
 from app.flows.gate import start_gate, wake_gate
 from app.flows.gate_steps import GateStart, gates_testing, record_new_head, task_of_pr
+from app.flows.train import wake_train
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -21,10 +22,12 @@ async def _wake_candidate(delivery: Delivery, sha: str) -> str:
     event = Event.model_validate(delivery.payload)
     if event.repository is None or not sha:
         return "ignored: no repository or commit"
-    gates = await gates_testing(event.repository.full_name, sha)
+    repo = event.repository.full_name
+    gates = await gates_testing(repo, sha)
     for gate in gates:
         await wake_gate(gate, "checks")
-    return f"woke {len(gates)} gate(s) testing {sha[:12]}"
+    train = " and the merge train" if gates and await wake_train(repo) else ""
+    return f"woke {len(gates)} gate(s){train} testing {sha[:12]}"
 
 
 @router.on("check_run", "completed")

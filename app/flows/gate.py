@@ -19,23 +19,21 @@ from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 from app.context import bound
 from app.domain import gate as policy
 from app.domain.addresses import (
-    GOAL_TOPIC,
-    GoalMessage,
     gate_workflow_id,
     run_name,
-    task_workflow_id,
 )
-from app.domain.states import GoalState, TaskState
+from app.domain.states import TaskState
 from app.flows import gate_steps as do
-from app.flows import steps
+from app.flows import outcomes, steps, train_steps
 from app.flows.budget import budget_check
 from app.flows.gate_steps import GateStart
 from app.flows.judging import judge
-from app.flows.render import hand_back_text
-from app.flows.task import enqueue_task
-from app.flows.transitions import move_goal, move_task
+from app.flows.train import IN_TRAIN, join_train, wake_train
+from app.flows.train_steps import TrainStart
+from app.flows.transitions import move_task
 from app.repo_config import CONFIG_PATH, RepoConfig
 from app.runtime import current
+from app.store import Task
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +81,7 @@ async def gate_workflow(start: GateStart) -> str:
             log.exception("gate %s failed", me)
             task = await steps.load_task(start.repo, start.task)
             why = f"the merge gate failed: {exc}. `/swarm retry` on the goal to gate it again"
-            await _block(start, task.goal_number, why)
+            await outcomes.block(start, task.goal_number, why)
             return f"failed: {exc}"
 
 
@@ -91,9 +89,11 @@ async def _run_gate(start: GateStart, me: str) -> str:
     task = await steps.load_task(start.repo, start.task)
     config = await steps.load_config(start.installation_id, start.repo)
     if isinstance(config, str):
-        await _block(start, task.goal_number, f"{config}. Fix `{CONFIG_PATH}`.")
+        await outcomes.block(start, task.goal_number, f"{config}. Fix `{CONFIG_PATH}`.")
         return "blocked"
     base = await do.base_of(start)
+    if config.gate.train.enabled:
+        return await _ride_train(start, task, config, base)
     verdict = None
     if task.verdict and task.verdict_sha == start.head:  # a verdict on this head still stands
         verdict = policy.Judged(start.head, task.verdict == "approved", "")
@@ -133,7 +133,7 @@ async def _run_gate(start: GateStart, me: str) -> str:
                     note = f"no budget left for the judge: {why}"
                     await move_task(start.installation_id, start.repo, start.task, state_now,
                                     note=note)  # fmt: skip
-                    await _tell_goal(start.repo, task.goal_number, start.task)
+                    await outcomes.tell_goal(start.repo, task.goal_number, start.task)
                     return "budget exhausted"
                 event = await judge(
                     start, base, candidate, state.base, state.checks, config, task.goal_number,
@@ -166,17 +166,22 @@ async def _run_gate(start: GateStart, me: str) -> str:
                     return "landing in turn"
                 if isinstance(event, policy.LandRefused):
                     log.info("gate %s: landing refused (%s); a new candidate", me, event.why)
-            case policy.HandBack(_, why):
-                await _hand_back(start, task.goal_number, config, action, state)
+            case policy.HandBack(kind, why, details):
+                await outcomes.hand_back(
+                    start, task.goal_number, config, kind, why, details, state.rounds, state.base
+                )
                 return f"handed back: {why}"
             case policy.Block(why):
-                await _block(start, task.goal_number, why)
+                await outcomes.block(start, task.goal_number, why)
                 return f"blocked: {why}"
             case policy.Finish("landed"):
-                await _landed(start, task.goal_number, base, state)
+                assert state.landed is not None
+                await outcomes.landed(
+                    start, task.goal_number, base, state.base, state.candidate, state.landed.sha
+                )
                 return "landed"
             case policy.Finish("mismatch", why):
-                await _mismatch(start, task.goal_number, why)
+                await outcomes.mismatch(start, task.goal_number, why)
                 return f"mismatch: {why}"
             case policy.Finish(outcome, why):
                 log.info("gate %s ends: %s %s", me, outcome, why)
@@ -195,63 +200,74 @@ async def _wait(seconds: float) -> str:
     return ""
 
 
-async def _tell_goal(repo: str, goal_number: int, task: int) -> None:
-    goal_workflow = await do.goal_workflow_of(repo, goal_number)
-    if goal_workflow:
-        await DBOS.send_async(goal_workflow, GoalMessage("task_ended", task).as_dict(), GOAL_TOPIC)
+async def _ride_train(start: GateStart, task: Task, config: RepoConfig, base: do.Base) -> str:
+    """The gate of a repository with a merge train: the pull request joins the train at once
+    (CI runs on the train's candidates), and the gate judges it and reads people meanwhile; the
+    train lands it once it is approved, or hands it back."""
+    repo = start.repo
+    if not await train_steps.place(repo, start.task, start.head, "in", ("", "in")):
+        return "superseded"  # a newer head, or the train has it approved already
+    await move_task(start.installation_id, repo, start.task, TaskState.PR_OPEN,
+                    note="in the merge train")  # fmt: skip
+    await join_train(TrainStart(start.installation_id, repo))
+    if not (task.verdict == "approved" and task.verdict_sha == start.head):
+        left, why = await budget_check(repo, task.goal_number, config.budgets)
+        if left <= 0:
+            if await train_steps.place(repo, start.task, start.head, "", IN_TRAIN):
+                note = f"no budget left for the judge: {why}"
+                await move_task(start.installation_id, repo, start.task,
+                                TaskState.BUDGET_EXHAUSTED, note=note)  # fmt: skip
+                await outcomes.tell_goal(repo, task.goal_number, start.task)
+            return "budget exhausted"
+        candidate, merge_base = await do.judge_candidate(start, base)
+        name = run_name(f"{gate_workflow_id(repo, start.pr, start.head)}:judge:{candidate[:12]}")
+        verdict = await judge(
+            start, base, candidate, merge_base, None, config, task.goal_number, left, name,
+            check_on=start.head,
+        )  # fmt: skip
+        if not verdict.approved:
+            if not await train_steps.place(repo, start.task, start.head, "", IN_TRAIN):
+                return "left the train"  # the train handed it back meanwhile, or it landed
+            await wake_train(repo)
+            decided = policy.hand_back_within(
+                task.rounds, do.configured_rules(config), "judge", "the judge asked for changes",
+                verdict.summary,
+            )  # fmt: skip
+            if isinstance(decided, policy.Block):
+                await outcomes.block(start, task.goal_number, decided.why)
+                return f"blocked: {decided.why}"
+            await outcomes.hand_back(
+                start, task.goal_number, config, "judge", decided.why, decided.details,
+                task.rounds, "",
+            )  # fmt: skip
+            return "handed back: the judge asked for changes"
+    while True:
+        people = (await do.people(start, task.goal_number)).people
+        if people.head != start.head:
+            return "superseded"  # its new head has a gate of its own
+        if people.closed:
+            if await train_steps.place(repo, start.task, start.head, "", IN_TRAIN):
+                await outcomes.block(start, task.goal_number, "the pull request was closed")
+            return "blocked: closed"
+        waiting = _waiting_for(people, config.require_human_approval)
+        if not waiting:
+            break
+        await move_task(start.installation_id, repo, start.task, TaskState.PR_OPEN,
+                        note=f"in the merge train, waiting for {waiting}")  # fmt: skip
+        await _wait(current().settings.gate_people_poll_seconds)
+    if not await train_steps.place(repo, start.task, start.head, "approved", ("in",)):
+        return "left the train"
+    await move_task(start.installation_id, repo, start.task, TaskState.PR_OPEN,
+                    note="in the merge train, approved")  # fmt: skip
+    await wake_train(repo)
+    return "in the train"
 
 
-async def _hand_back(
-    start: GateStart, goal_number: int, config: RepoConfig, action: policy.HandBack,
-    state: policy.GateState,
-) -> None:  # fmt: skip
-    """A new run of the task's worker, told what to fix; it counts one round."""
-    await do.count(start.repo, start.task, "rounds")
-    if action.kind == "conflict":
-        await do.count(start.repo, start.task, "conflicts")
-    rounds = state.rounds + 1
-    run = task_workflow_id(start.repo, start.task, f"r{rounds}-{start.head[:12]}")
-    note = f"handed back ({rounds}/{state.rules.max_rounds}): {action.why}"
-    queued = await move_task(
-        start.installation_id, start.repo, start.task, TaskState.QUEUED, run=run, note=note
-    )
-    if queued.state != TaskState.QUEUED:
-        return  # stopped meanwhile
-    merge_base = state.base if action.kind == "conflict" else ""
-    goal_workflow = await do.goal_workflow_of(start.repo, goal_number)
-    await enqueue_task(
-        start.installation_id, start.repo, start.task, goal_workflow, config, run,
-        instructions=hand_back_text(action.kind, action.why, action.details),
-        requested_by="swarm", merge_base=merge_base,
-    )  # fmt: skip
-
-
-async def _block(start: GateStart, goal_number: int, why: str) -> None:
-    await move_task(start.installation_id, start.repo, start.task, TaskState.BLOCKED, note=why)
-    await do.label_blocked(start)
-    await _tell_goal(start.repo, goal_number, start.task)
-
-
-async def _landed(
-    start: GateStart, goal_number: int, base: do.Base, state: policy.GateState
-) -> None:
-    assert state.landed is not None
-    await do.after_landing(start)
-    try:
-        await do.landing_notices(start, base, state.base, state.landed.sha)
-    except Exception:  # a courtesy to other workers: the landing stands without it
-        log.exception("gate for #%s: landing notices not sent", start.pr)
-    await move_task(
-        start.installation_id, start.repo, start.task, TaskState.DONE, note="",
-        tested_sha=state.candidate, landed_sha=state.landed.sha,
-    )  # fmt: skip
-    await _tell_goal(start.repo, goal_number, start.task)
-
-
-async def _mismatch(start: GateStart, goal_number: int, why: str) -> None:
-    """What landed is not what was tested: say so loudly and pause the goal."""
-    loud = f"**The landed commit is not the tested one**: {why}. The goal is paused."
-    await steps.comment(start.installation_id, start.repo, start.pr, "mismatch", start.head, loud)
-    # Paused before it is told: the goal must not take the blocked task for an ordinary one.
-    await move_goal(start.installation_id, start.repo, goal_number, GoalState.PAUSED, loud)
-    await _block(start, goal_number, loud)
+def _waiting_for(people: policy.People, require_approval: bool) -> str:
+    if people.hold:
+        return "the `swarm:hold` label"
+    if people.changes_requested_by:
+        return "changes requested by " + ", ".join(f"@{p}" for p in people.changes_requested_by)
+    if require_approval and not people.approved_by:
+        return "a maintainer's approval"
+    return ""

@@ -73,7 +73,7 @@ async def fetched_mirror(start: GateStart, base: Base) -> tuple[Mirror, str]:
     return mirror, token
 
 
-async def _bot_identity() -> Identity:
+async def bot_identity() -> Identity:
     runtime = current()
     identity = await runtime.github.identity()
     return Identity.bot(identity.slug, runtime.settings.github_app_id)
@@ -86,7 +86,7 @@ async def build(
     """The candidate on the base's tip now, pushed to the gate's branch (CI runs there)."""
     mirror, token = await fetched_mirror(start, base)
     pr = PullRequestHead(start.pr, start.title, start.head, start.head_ref)
-    made = await build_candidate(mirror, base.branch, pr, method, await _bot_identity())  # type: ignore[arg-type]
+    made = await build_candidate(mirror, base.branch, pr, method, await bot_identity())  # type: ignore[arg-type]
     if not isinstance(made, Candidate):
         return policy.Conflicted(made.base, made.files)
     await push_candidate(mirror, base.clone_url, token, made.sha, gate_branch(start.pr))
@@ -94,6 +94,20 @@ async def build(
     await store.change_task(start.repo, start.task, candidate_sha=made.sha, note="")
     await store.count_task(start.repo, start.task, "ci_runs")
     return policy.CandidateBuilt(made.base, made.sha, made.tree)
+
+
+@DBOS.step(name="gate.judge_candidate", retries_allowed=True, max_attempts=3)
+async def judge_candidate(start: GateStart, base: Base) -> tuple[str, str]:
+    """For a pull request in the merge train, whose candidates are the train's: the commit the
+    judge reads (its head merged into the base's tip, here only) and the commit it is compared
+    with. On a conflict, the head against where it left the base (the train hands it back)."""
+    mirror, _ = await fetched_mirror(start, base)
+    pr = PullRequestHead(start.pr, start.title, start.head, start.head_ref)
+    made = await build_candidate(mirror, base.branch, pr, "merge", await bot_identity())
+    if isinstance(made, Candidate):
+        return made.sha, made.base
+    tip = f"refs/remotes/origin/{base.branch}"
+    return start.head, await git("--git-dir", str(mirror.path), "merge-base", tip, start.head)
 
 
 @DBOS.step(name="gate.checks", retries_allowed=True, max_attempts=3)

@@ -49,8 +49,10 @@ def spec_and_criteria(body: str) -> tuple[str, list[str]]:
 @DBOS.step(name="agent.judge")
 async def judge(
     start: GateStart, base: Base, candidate: str, merge_base: str, seen: policy.ChecksSeen | None,
-    config: RepoConfig, goal_number: int, token_budget: int, run_name: str,
+    config: RepoConfig, goal_number: int, token_budget: int, run_name: str, check_on: str = "",
 ) -> policy.Judged:  # fmt: skip
+    """`check_on`: the commit for the `swarm/judge` check run when the candidate judged is not
+    on GitHub (the merge train's pull request, judged on a candidate built here only)."""
     runtime = current()
     ref = RepoRef.parse(start.repo)
     gh = runtime.github.installation(start.installation_id)
@@ -116,8 +118,8 @@ async def judge(
         title, short, text = judge_role.check_run_output(verdict)
         slug = (await runtime.github.identity()).slug
         await ops.set_check_run(
-            gh, ref, candidate, judge_role.CHECK_NAME, judge_role.check_conclusion(verdict),
-            title, short, text, app_slug=slug,
+            gh, ref, check_on or candidate, judge_role.CHECK_NAME,
+            judge_role.check_conclusion(verdict), title, short, text, app_slug=slug,
         )  # fmt: skip
     await runtime.store.change_task(
         start.repo, start.task, verdict="approved" if approved else "changes",

@@ -7,6 +7,7 @@ Pure functions: easy to read, easy to test.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from app.domain.records import Goal, Task
 from app.domain.states import TaskState
@@ -78,7 +79,44 @@ def inline(text: str) -> str:
     return one_line.replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
 
 
-def status_comment(goal: Goal, tasks: list[Task], notes: list[str] | None = None) -> str:
+def landing_figures(tasks: list[Task]) -> str:
+    """Landings and CI runs per landed pull request: a merge train lands several in one."""
+    landed = [t for t in tasks if t.state == TaskState.DONE and t.landed_sha]
+    if not landed:
+        return ""
+    landings = len({t.landed_sha for t in landed})
+    per = sum(t.ci_runs for t in tasks) / len(landed)
+    plural = "s" if landings != 1 else ""
+    return f" · {landings} landing{plural} · {per:.2f} CI runs per landed pull request"
+
+
+def train_lines(train: dict[str, Any], tasks: list[Task]) -> list[str]:
+    """The repository's merge train, as it saved itself, with this goal's pull requests."""
+    mine = {t.pr_number for t in tasks if t.pr_number}
+    cars = train.get("cars") or []
+    if not cars:
+        return []
+    parts = []
+    for car in cars:
+        sha = f" `{car['candidate'][:10]}`" if car.get("candidate") else ""
+        wait = "" if car.get("approved") else ", not approved yet"
+        who = f"**#{car['pr']}**" if car["pr"] in mine else f"#{car['pr']}"
+        parts.append(f"{car['position']}. {who} {inline(car['state'])}{sha}{wait}")
+    ejected = len(train.get("ejected") or [])
+    return [
+        f"**Merge train** (window {train.get('window')}): " + " · ".join(parts),
+        "",
+        f"Train so far: {train.get('landed', 0)} landed in {train.get('landings', 0)} landings"
+        f" · {train.get('ci_runs', 0)} CI runs · {train.get('flakes', 0)} flakes"
+        f" · {ejected} ejected",
+        "",
+    ]
+
+
+def status_comment(
+    goal: Goal, tasks: list[Task], notes: list[str] | None = None,
+    train: dict[str, Any] | None = None,
+) -> str:  # fmt: skip
     tokens = goal.tokens + sum(t.tokens for t in tasks)
     cost = goal.cost_usd + sum(t.cost_usd for t in tasks)
     lines = [
@@ -111,8 +149,9 @@ def status_comment(goal: Goal, tasks: list[Task], notes: list[str] | None = None
             f"Gate: {len(landed)}/{len(tasks)} landed · {sum(t.ci_runs for t in tasks)} CI runs"
             f" · {sum(t.flakes for t in tasks)} flaky checks (passed their re-run)"
             f" · {sum(t.rounds for t in tasks)} rounds handed back"
-            f" · {sum(t.conflicts for t in tasks)} conflicts",
+            f" · {sum(t.conflicts for t in tasks)} conflicts{landing_figures(tasks)}",
             "",
+            *train_lines(train or {}, tasks),
         ]
     if notes:
         lines += [
@@ -253,7 +292,7 @@ def goal_summary(
         f"{len(tasks)} tasks · {sum(t.ci_runs for t in tasks)} CI runs · "
         f"{sum(t.rounds for t in tasks)} rounds handed back · "
         f"{sum(t.flakes for t in tasks)} flaky checks · "
-        f"{sum(t.conflicts for t in tasks)} conflicts resolved · "
+        f"{sum(t.conflicts for t in tasks)} conflicts resolved{landing_figures(tasks)} · "
         f"{tokens:,} tokens · {_money(cost)} · {_duration(wall_seconds)}.",
         "",
     ]

@@ -108,7 +108,8 @@ async def refresh_status(installation_id: int, repo: str, goal_number: int) -> N
     if goal is None:
         return
     notes = await store.goal_notes(repo, goal_number)
-    body = status_comment(goal, await store.tasks_of(repo, goal_number), notes)
+    _, _, train = await store.train(repo)
+    body = status_comment(goal, await store.tasks_of(repo, goal_number), notes, train)
     await ops.upsert_comment(
         _gh(installation_id), RepoRef.parse(repo), goal_number, "status", str(goal_number), body,
         await _bot(),

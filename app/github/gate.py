@@ -134,13 +134,19 @@ class Landing:
     why: str = ""
 
 
+async def tip(gh: GitHub, repo: RepoRef, branch: str) -> str:
+    """Where `branch` is now."""
+    ref = f"heads/{branch}"
+    return (await gh.rest.git.async_get_ref(repo.owner, repo.name, ref)).parsed_data.object_.sha
+
+
 async def land(gh: GitHub, repo: RepoRef, branch: str, candidate: str) -> Landing:
     """Move `branch` to `candidate` only as a fast-forward (`force=false`): GitHub refuses it
     when the branch moved meanwhile, so nothing untested lands. A landing repeated after a
     crash finds the branch at (or past) the candidate and says landed. The sha returned is
     where GitHub says the branch went, for the caller to check against what it tested."""
     ref = f"heads/{branch}"
-    landed = (await gh.rest.git.async_get_ref(repo.owner, repo.name, ref)).parsed_data.object_.sha
+    landed = await tip(gh, repo, branch)
     if landed != candidate:
         try:
             resp = await gh.rest.git.async_update_ref(

@@ -19,7 +19,7 @@ from app.clock import SYSTEM_CLOCK, Clock
 from app.domain.records import Goal, Task
 from app.domain.states import GoalState, IllegalMove, TaskState, can_move_goal, can_move_task
 from app.store.migrate import migrate
-from app.store.tables import goal_notes, goals, inbox, installations, tasks
+from app.store.tables import goal_notes, goals, inbox, installations, tasks, trains
 
 T = TypeVar("T")
 
@@ -366,6 +366,95 @@ class Store:
                 .order_by(goal_notes.c.created_at, goal_notes.c.key)
             ).all()
             return [row.text for row in rows]
+
+        return await self._run(select)
+
+    # The merge train
+
+    async def train(self, repo: str) -> tuple[str, int, dict[str, Any]]:
+        """The repository's train: its running workflow ("" if none), generation, summary."""
+
+        def get(conn: sa.Connection) -> tuple[str, int, dict[str, Any]]:
+            row = conn.execute(trains.select().where(trains.c.repo == repo)).first()
+            return (row.workflow, row.generation, dict(row.summary or {})) if row else ("", 0, {})
+
+        return await self._run(get)
+
+    async def claim_train(self, repo: str, generation: int, workflow: str) -> bool:
+        """Make `workflow` the repository's train if the train is still at `generation`
+        (compare-and-swap: two gates starting a train at once start one)."""
+
+        def swap(conn: sa.Connection) -> bool:
+            values = {"workflow": workflow, "generation": generation + 1}
+            if generation == 0:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(
+                            trains.insert().values(repo=repo, updated_at=self.clock.now(), **values)
+                        )
+                    return True
+                except sa.exc.IntegrityError:
+                    return False
+            changed = conn.execute(
+                trains.update()
+                .where(trains.c.repo == repo, trains.c.generation == generation)
+                .values(**values, updated_at=self.clock.now())
+            ).rowcount
+            return bool(changed)
+
+        return await self._run(swap)
+
+    async def end_train(self, repo: str, workflow: str) -> bool:
+        """The train `workflow` ends, unless a pull request joined it meanwhile: one statement,
+        so a gate that puts a pull request in the train either is seen here or finds the train
+        ended and starts the next one."""
+
+        def end(conn: sa.Connection) -> bool:
+            waiting = (
+                sa.select(tasks.c.number).where(tasks.c.repo == repo, tasks.c.train != "").exists()
+            )
+            changed = conn.execute(
+                trains.update()
+                .where(trains.c.repo == repo, trains.c.workflow == workflow, ~waiting)
+                .values(workflow="", summary={}, updated_at=self.clock.now())
+            ).rowcount
+            return bool(changed)
+
+        return await self._run(end)
+
+    async def save_train(self, repo: str, workflow: str, summary: dict[str, Any]) -> None:
+        def save(conn: sa.Connection) -> None:
+            conn.execute(
+                trains.update()
+                .where(trains.c.repo == repo, trains.c.workflow == workflow)
+                .values(summary=summary, updated_at=self.clock.now())
+            )
+
+        await self._run(save)
+
+    async def set_train(
+        self, repo: str, number: int, head: str, value: str, was: tuple[str, ...] | None = None
+    ) -> bool:
+        """Put the task's pull request in the train (or take it out: ""), only while its head is
+        `head` (and its place is one of `was`): one statement, so a late writer loses."""
+
+        def swap(conn: sa.Connection) -> bool:
+            where = [tasks.c.repo == repo, tasks.c.number == number, tasks.c.head_sha == head]
+            if was is not None:
+                where.append(tasks.c.train.in_(was))
+            changed = conn.execute(
+                tasks.update()
+                .where(*where)
+                .values(train=value, version=tasks.c.version + 1, updated_at=self.clock.now())
+            ).rowcount
+            return bool(changed)
+
+        return await self._run(swap)
+
+    async def tasks_in_train(self, repo: str) -> list[Task]:
+        def select(conn: sa.Connection) -> list[Task]:
+            query = tasks.select().where(tasks.c.repo == repo, tasks.c.train != "")
+            return [_task(row) for row in conn.execute(query.order_by(tasks.c.updated_at))]
 
         return await self._run(select)
 

@@ -65,6 +65,8 @@ tasks = sa.Table(
     sa.Column("conflicts", sa.Integer, nullable=False, default=0),  # resolved by an agent
     sa.Column("tested_sha", sa.String(64), nullable=False, default=""),
     sa.Column("landed_sha", sa.String(64), nullable=False, default=""),
+    # In the repository's merge train: "" (no), "in" (waiting for its verdict), "approved".
+    sa.Column("train", sa.String(16), nullable=False, default=""),
     sa.Column("version", sa.Integer, nullable=False, default=1),
     sa.Column("updated_at", sa.Float, nullable=False),
 )
@@ -91,4 +93,16 @@ goal_notes = sa.Table(
     sa.Column("key", sa.String(255), primary_key=True),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("created_at", sa.Float, nullable=False),
+)
+
+# One merge train per repository: its running workflow ("" once it ended empty; the next one is
+# generation + 1) and what it looks like now, for the status comment.
+trains = sa.Table(
+    "swarm_trains",
+    metadata,
+    sa.Column("repo", sa.String(255), primary_key=True),
+    sa.Column("workflow", sa.String(512), nullable=False, default=""),
+    sa.Column("generation", sa.Integer, nullable=False, default=0),
+    sa.Column("summary", sa.JSON, nullable=False, default=dict),
+    sa.Column("updated_at", sa.Float, nullable=False),
 )

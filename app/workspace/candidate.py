@@ -63,6 +63,14 @@ async def build_candidate(
 ) -> Candidate | Conflict:
     """The candidate on the mirror's current view of `base_branch` (fetch first)."""
     base = await _rev(mirror, f"refs/remotes/origin/{base_branch}")
+    return await merge_onto(mirror, base, pr, method, author)
+
+
+async def merge_onto(
+    mirror: Mirror, base: str, pr: PullRequestHead, method: MergeMethod, author: Identity
+) -> Candidate | Conflict:
+    """The pull request merged into the commit `base` (a branch's tip, or a merge train's
+    candidate ahead of it)."""
     head = await _rev(mirror, pr.head_sha)
     if await _is_ancestor(mirror, base, head) and method == "merge":
         tree = await git("--git-dir", str(mirror.path), "rev-parse", f"{head}^{{tree}}")
@@ -122,14 +130,19 @@ async def changed_files(mirror: Mirror, old: str, new: str) -> list[str]:
     return [path for path in out.split("\0") if path]
 
 
+async def footprint(mirror: Mirror, base: str, head: str) -> list[str]:
+    """What `head` changed since it left `base`: the files of a pull request."""
+    fork = await git("--git-dir", str(mirror.path), "merge-base", base, head, check=False)
+    return await changed_files(mirror, fork, head) if fork else []
+
+
 async def branch_edits(mirror: Mirror, base: str, branch: str) -> list[str]:
     """What a branch changed since it left `base` (as of the mirror's last fetch); nothing when
     the branch is not on the remote yet."""
     head = await mirror.remote_sha(branch)
     if head is None:
         return []
-    fork = await git("--git-dir", str(mirror.path), "merge-base", base, head, check=False)
-    return await changed_files(mirror, fork, head) if fork else []
+    return await footprint(mirror, base, head)
 
 
 async def _rev(mirror: Mirror, name: str) -> str:

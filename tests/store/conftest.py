@@ -39,7 +39,7 @@ def stores(database_url: str, clock: ManualClock) -> Iterator[Callable[[], Store
 def store(stores: Callable[[], Store]) -> Store:
     """A Store on a freshly migrated database."""
     first = stores()
-    assert first.migrate() == "0004"
+    assert first.migrate() == "0005"
     return first
 
 

@@ -22,14 +22,16 @@ from app.store.migrate import VERSION_TABLE
 from app.store.tables import metadata
 from tests.conftest import POSTGRES_ADMIN_URL
 
-HEAD = "0004"
-# Columns the gate added (0003) and the task's footprint (0004), with what an older row gets.
+HEAD = "0005"
+# Columns the gate added (0003), the task's footprint (0004) and its place in the merge train
+# (0005), with what an older row gets.
 GATE_COLUMNS = {
     **dict.fromkeys(
         ("gate", "candidate_sha", "verdict", "verdict_sha", "tested_sha", "landed_sha"), ""
     ),
     **dict.fromkeys(("rounds", "flakes", "ci_runs", "conflicts"), 0),
     "files": [],
+    "train": "",
 }
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -237,6 +239,7 @@ async def test_an_older_release_s_database_keeps_its_rows_and_gains_task_version
         assert {name: task_row.pop(name) for name in GATE_COLUMNS} == GATE_COLUMNS
     if not with_goal_notes:
         assert after.pop("swarm_goal_notes") == []
+    assert after.pop("swarm_trains") == []
     assert after == before
 
     # The old rows now take part in compare-and-swap.

@@ -563,3 +563,36 @@ def test_the_goal_summary_carries_the_goals_check_and_its_evidence() -> None:
     assert "**The goal checked on `main` at `ffffffffffff`**: 2 of 2 criteria met." in text
     assert "| a \\| b | ✅ | x<br>y |" in text
     assert "closed unchecked" in goal_summary(make_goal(), [], 10.0)
+
+
+def test_the_gate_line_counts_landings_and_ci_runs_per_landed_pull_request() -> None:
+    one, two = "a" * 40, "b" * 40
+    tasks = [
+        make_task(8, state=TaskState.DONE, ci_runs=1, landed_sha=one),
+        make_task(9, state=TaskState.DONE, ci_runs=1, landed_sha=one),  # the same landing
+        make_task(10, state=TaskState.DONE, ci_runs=2, landed_sha=two),
+    ]
+    text = status_comment(make_goal(), tasks)
+    assert "· 2 landings · 1.33 CI runs per landed pull request" in text
+    assert "2 landings · 1.33 CI runs per landed pull request" in goal_summary(
+        make_goal(), tasks, 10.0
+    )
+    assert "landings" not in status_comment(make_goal(), [make_task(8)])
+
+
+def test_the_status_comment_shows_the_merge_train_with_this_goals_pull_requests() -> None:
+    train = {
+        "window": 4,
+        "cars": [
+            {"pr": 15, "position": 1, "state": "testing", "approved": True, "candidate": "c" * 40},
+            {"pr": 99, "position": 2, "state": "behind #15", "approved": False, "candidate": ""},
+        ],
+        "landed": 3, "landings": 2, "ci_runs": 4, "flakes": 1, "ejected": [[7, "ci"]],
+    }  # fmt: skip
+    text = status_comment(make_goal(), [make_task(8, pr_number=15)], None, train)
+    assert (
+        f"**Merge train** (window 4): 1. **#15** testing `{'c' * 10}` · "
+        "2. #99 behind #15, not approved yet"
+    ) in text
+    assert "Train so far: 3 landed in 2 landings · 4 CI runs · 1 flakes · 1 ejected" in text
+    assert "Merge train" not in status_comment(make_goal(), [make_task(8)], None, {})
