@@ -96,6 +96,9 @@ def demo(
         help="A scenario file (YAML or JSON) to play instead of the built-in one (README: "
         "Scenarios).",
     ),
+    train: bool = typer.Option(
+        False, "--train", help="Land through the merge train (gate.train.enabled: true)."
+    ),
 ) -> None:
     """The whole flow on the GitHub simulator with a scripted model: no keys, no network."""
     import json
@@ -105,6 +108,7 @@ def demo(
 
     try:
         loaded = load_scenario(scenario) if scenario is not None else load_builtin()
+        loaded = loaded.with_train() if train else loaded
     except ScenarioError as exc:
         typer.secho(f"swarm demo: {exc}", fg=typer.colors.RED, err=True)
         raise typer.Exit(2) from None

@@ -24,11 +24,20 @@ def swarm_demo(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_the_demo_plans_works_and_reports_honestly(tmp_path: Path) -> None:
-    result = swarm_demo("--json")
+@pytest.mark.parametrize(
+    ("flags", "name", "min_ci_runs"),
+    [((), "textkit", 6), (("--train",), "textkit (merge train)", 5)],
+    ids=["gate", "train"],
+)
+def test_the_demo_plans_works_and_reports_honestly(
+    flags: tuple[str, ...], name: str, min_ci_runs: int
+) -> None:
+    """The built-in scenario, landed by each pull request's gate or by the merge train: the
+    same red CI, judge's changes and conflict on the way, and what landed is what was tested."""
+    result = swarm_demo("--json", *flags)
     assert result.returncode == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
-    assert report["scenario"] == "textkit" and report["timeline"] == []
+    assert report["scenario"] == name and report["timeline"] == []
     assert report["ok"] is True and report["settled"] is True and report["warnings"] == []
     assert {e["what"]: e["ok"] for e in report["expect"]} == {
         "goal_state": True,
@@ -47,7 +56,7 @@ def test_the_demo_plans_works_and_reports_honestly(tmp_path: Path) -> None:
     assert report["judge_verdicts"] >= 4  # one per head judged, "changes needed" included
     rounds = sorted(pr["rounds"] for pr in report["pull_requests"])
     assert rounds == [0, 1, 2]  # docs: none; one of words and slug: 1, the other: 2
-    assert report["ci_runs"] >= 6
+    assert report["ci_runs"] >= min_ci_runs  # a red candidate and its re-run, the fixed one…
     assert len(report["pull_requests"]) == 3
     for pr in report["pull_requests"]:
         assert re.fullmatch(r"[0-9a-f]{40}", pr["head_sha"])

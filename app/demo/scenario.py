@@ -362,6 +362,23 @@ class LoadedScenario:
         model = copy.deepcopy(self.spec.model)
         return model if isinstance(model, dict) else {"agents": model}
 
+    def with_train(self) -> LoadedScenario:
+        """The same scenario in a repository whose gate runs the merge train (`swarm demo
+        --train`): its `.github/swarm.yml` (the scenario's, else its source's) with
+        `gate.train.enabled: true`."""
+        text = self.spec.repository.config
+        source = self.source_dir
+        if text is None and source is not None and (source / ".github/swarm.yml").is_file():
+            text = (source / ".github/swarm.yml").read_text()
+        config = yaml.safe_load(text or "") or {}
+        config.setdefault("gate", {}).setdefault("train", {})["enabled"] = True
+        repository = self.spec.repository.model_copy(
+            update={"config": yaml.safe_dump(config, sort_keys=False)}
+        )
+        name = f"{self.name} (merge train)"
+        spec = self.spec.model_copy(update={"repository": repository, "name": name})
+        return LoadedScenario(spec, self.path)
+
     @property
     def source_dir(self) -> Path | None:
         source = self.spec.repository.source
