@@ -1,16 +1,19 @@
-"""The merge gate under load: 20 pull requests against one moving base, lock-free vs one at a time.
+"""The merge gate under load: 20 pull requests against one moving base, lock-free, one at a
+time, and through the merge train.
 
-    .venv/bin/python bench/merge_gate.py [--json out.json]
+    .venv/bin/python bench/merge_gate.py [--json out.json] [--modes train,lock-free]
 
 Plays the goal of tests/test_merge_gate_many.py (20 independent tasks, scripted workers and
-judges, a person's push to main under a candidate built on the first landing) twice in one run,
-on the real stack: (a) the lock-free gate (`SWARM_GATE_CONCURRENCY`=16, the default: every
-pull request's gate builds and tests its candidate at once, and lands by compare-and-swap) and
+judges, a person's push to main under a candidate built on the first landing) once per mode, on
+the real stack: (a) the lock-free gate (`SWARM_GATE_CONCURRENCY`=16, the default: every
+pull request's gate builds and tests its candidate at once, and lands by compare-and-swap),
 (b) one pull request at a time (`SWARM_GATE_CONCURRENCY=1`: each gate holds the repository's
-only slot from its candidate to its landing, as a merge lock would).
+only slot from its candidate to its landing, as a merge lock would) and (c) the merge train
+(`gate.train.enabled: true`, its default window and batches).
 
 For each: the wall time from the label to the goal's last move (`done`, or `incomplete` when a
-task was blocked), tasks landed and blocked, CI runs per landed pull request (the task rows'
+task was blocked), tasks landed and blocked, landings (distinct landed commits: the train lands
+several pull requests in one), CI runs per landed pull request (the task rows'
 `ci_runs`: candidates built and checks re-run), agent rounds per landed pull request (the rows'
 `rounds`: hand-backs; 0 means none), landings refused because the base moved, and whether every
 landed sha is the tested sha. Refused landings are counted from the simulator's request log:
@@ -38,14 +41,16 @@ sys.path.insert(0, str(ROOT))
 
 from tests.swarm_support import seeded_stack  # noqa: E402
 from tests.test_merge_gate import rows  # noqa: E402
-from tests.test_merge_gate_many import TASKS, many_script, play  # noqa: E402
+from tests.test_merge_gate_many import CONFIG, TASKS, many_script, play  # noqa: E402
 
 MAIN_UPDATE = re.compile(r"/git/refs/heads(?:/|%2F)main$")
-MODES = {"lock-free (16)": "16", "one at a time (1)": "1"}
+TRAIN = CONFIG + "gate:\n  train:\n    enabled: true\n"
+# name → (SWARM_GATE_CONCURRENCY, .github/swarm.yml)
+MODES = {"lock-free": ("16", CONFIG), "one-at-a-time": ("1", CONFIG), "train": ("16", TRAIN)}
 
 
 class GateLog(logging.Handler):
-    """Counts the gate's own log lines: refused landings and candidates built."""
+    """Counts the gate's and the train's own log lines: refused landings, candidates built."""
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
@@ -55,7 +60,7 @@ class GateLog(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         self.refused += "landing refused" in message
-        self.builds += message.endswith(": Build()")
+        self.builds += ": Build(" in message
 
 
 def goal_moved_at(root: Path, number: int) -> float:
@@ -67,22 +72,24 @@ def goal_moved_at(root: Path, number: int) -> float:
     return float(at)
 
 
-def one_mode(concurrency: str) -> dict[str, Any]:
+def one_mode(concurrency: str, config: str) -> dict[str, Any]:
     gate_log = GateLog()
-    logger = logging.getLogger("app.flows.gate")
-    logger.setLevel(logging.INFO)
-    logger.addHandler(gate_log)
+    loggers = [logging.getLogger(f"app.flows.{name}") for name in ("gate", "train")]
+    for logger in loggers:
+        logger.setLevel(logging.INFO)
+        logger.addHandler(gate_log)
     root = Path(tempfile.mkdtemp(prefix="swarm-bench-gate-"))
     try:
         overrides = {"SWARM_GATE_CONCURRENCY": concurrency}
         with seeded_stack(root, many_script(), overrides=overrides) as (stack, octo):
             since = len(stack.control.requests())
-            played = play(stack, octo, settle_timeout=900)
+            played = play(stack, octo, settle_timeout=900, config=config)
             goal, tasks = rows(played.goal_number)
             finished_at = goal_moved_at(root, played.goal_number)
             log = stack.control.requests(since=since)
     finally:
-        logger.removeHandler(gate_log)
+        for logger in loggers:
+            logger.removeHandler(gate_log)
         shutil.rmtree(root, ignore_errors=True)
     refused = [
         r for r in log
@@ -94,6 +101,7 @@ def one_mode(concurrency: str) -> dict[str, Any]:
         "goal": str(goal.state),
         "wall_s": round(finished_at - played.labelled_at, 1),
         "landed": len(done),
+        "landings": len({t.landed_sha for t in done}),
         "blocked": sum(t.state == "blocked" for t in tasks),
         "ci_runs_per_landed": round(sum(t.ci_runs for t in tasks) / landed, 2),
         "rounds_per_landed": round(sum(t.rounds for t in tasks) / landed, 2),
@@ -108,11 +116,19 @@ def one_mode(concurrency: str) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--modes", default=",".join(MODES), help=f"comma-separated, of {', '.join(MODES)}"
+    )
     args = parser.parse_args()
-    results = {name: one_mode(value) for name, value in MODES.items()}
+    chosen = [m.strip() for m in args.modes.split(",") if m.strip()]
+    unknown = [m for m in chosen if m not in MODES]
+    if unknown or not chosen:
+        parser.error(f"unknown mode(s) {', '.join(unknown) or '(none)'}: use {', '.join(MODES)}")
+    results = {name: one_mode(*MODES[name]) for name in chosen}
     columns = [
-        "goal", "wall_s", "landed", "blocked", "ci_runs_per_landed", "rounds_per_landed",
-        "land_refused", "land_refused_logged", "candidates_built", "landed_eq_tested",
+        "goal", "wall_s", "landed", "landings", "blocked", "ci_runs_per_landed",
+        "rounds_per_landed", "land_refused", "land_refused_logged", "candidates_built",
+        "landed_eq_tested",
     ]  # fmt: skip
     width = max(len(name) for name in results)
     print(f"{TASKS} pull requests, one moving base (and a person's push under a tested candidate)")

@@ -71,10 +71,23 @@ def _turn(*calls: dict[str, Any]) -> dict[str, Any]:
     return {"tool_calls": list(calls)}
 
 
-def many_script() -> dict[str, Any]:
-    """The model's script: the planner's 20 independent tasks, a judge that approves each (the
-    judges first: a judge's brief names its pull request too), a worker for each, and the
-    goal's checker."""
+def worker_agent(i: int, *rounds: dict[str, str]) -> dict[str, Any]:
+    """Task i's scripted worker: one run per set of files it writes (the first run's, then one
+    per hand-back), each running the tests before it finishes."""
+    turns = []
+    for written in rounds or (files(i),):
+        turns += [
+            _turn(*(_call("write_file", path=p, content=c) for p, c in written.items())),
+            _turn(_call("run", command="python -m pytest -q")),
+            _turn(_call("finish", summary=f"Done: {title(i)}; pytest passes.")),
+        ]
+    return {"name": f"worker: {title(i)}", "match": f"{re.escape(title(i))} \\(#", "turns": turns}
+
+
+def many_script(count: int = TASKS, **workers: dict[str, Any]) -> dict[str, Any]:
+    """The model's script: the planner's `count` independent tasks, a judge that approves each
+    (the judges first: a judge's brief names its pull request too), a worker for each (or the
+    one `workers` names by task key), and the goal's checker."""
     tasks = [
         {
             "key": f"t{i:02d}",
@@ -84,30 +97,19 @@ def many_script() -> dict[str, Any]:
             "files": list(files(i)),
             "size": "S",
         }
-        for i in range(1, TASKS + 1)
+        for i in range(1, count + 1)
     ]
     planner = {
         "name": "planner",
         "match": "the planner in Swarm",
         "turns": [
-            _turn(_call("submit_plan", summary="Twenty independent modules.", tasks=tasks)),
-            _turn(_call("finish", summary=f"Planned {TASKS} tasks.")),
+            _turn(_call("submit_plan", summary="Independent modules.", tasks=tasks)),
+            _turn(_call("finish", summary=f"Planned {count} tasks.")),
         ],
     }
-    judges = [judge_agent(title(i), acceptance(i), repeat=3) for i in range(1, TASKS + 1)]
-    workers = [
-        {
-            "name": f"worker: {title(i)}",
-            "match": f"{re.escape(title(i))} \\(#",
-            "turns": [
-                _turn(*(_call("write_file", path=p, content=c) for p, c in files(i).items())),
-                _turn(_call("run", command="python -m pytest -q")),
-                _turn(_call("finish", summary=f"Done: {title(i)}; pytest passes.")),
-            ],
-        }
-        for i in range(1, TASKS + 1)
-    ]
-    return {"agents": [planner, checker_agent(), *judges, *workers]}
+    judges = [judge_agent(title(i), acceptance(i), repeat=3) for i in range(1, count + 1)]
+    agents = [workers.get(f"t{i:02d}") or worker_agent(i) for i in range(1, count + 1)]
+    return {"agents": [planner, checker_agent(), *judges, *agents]}
 
 
 def main_sha(octo: GitHub) -> str:
@@ -136,12 +138,14 @@ def candidate_on_tip(octo: GitHub, parents: dict[str, str]) -> str:
     return ""
 
 
-def play(stack: LocalStack, octo: GitHub, settle_timeout: float = 900.0) -> Played:
+def play(
+    stack: LocalStack, octo: GitHub, settle_timeout: float = 900.0, config: str = CONFIG
+) -> Played:
     """Commit the config, label the goal, and once the first pull request has landed and a
-    gate has built its candidate on that new tip, push a person's commit to main under it;
-    then settle."""
+    gate (or the merge train) has built a candidate on that new tip, push a person's commit to
+    main under it; then settle."""
     stack.control.push_files(
-        OWNER, REPO, "main", OWNER, {".github/swarm.yml": CONFIG}, message="Swarm: 20 at once"
+        OWNER, REPO, "main", OWNER, {".github/swarm.yml": config}, message="Swarm: 20 at once"
     )
     stack.settle()  # its CI run on main, out of the way
     base = main_sha(octo)

@@ -13,19 +13,16 @@ from typing import Any
 from githubkit import GitHub
 
 from app.demo.run import snapshot
-from app.demo.script import checker_agent, judge_agent
 from app.store import Task
 from tests.swarm_support import OWNER, REPO, open_goal, requests_of, seeded_stack, wait_for
 from tests.test_merge_gate import rows, task_row
 from tests.test_merge_gate_many import (
-    _call,
-    _turn,
-    acceptance,
     ci_conclusions,
     files,
     first_parents,
     main_sha,
-    title,
+    many_script,
+    worker_agent,
 )
 
 
@@ -36,43 +33,6 @@ def train_config(*, approval: bool = False) -> str:
         f"require_human_approval: {str(approval).lower()}\n"
         "gate:\n  train:\n    enabled: true\n    window: 4\n    batch: 1\n"
     )
-
-
-def worker(i: int, *rounds: dict[str, str]) -> dict[str, Any]:
-    """Task i's worker: one run per set of files (the first, then one per hand-back)."""
-    turns = []
-    for written in rounds or (files(i),):
-        turns += [
-            _turn(*(_call("write_file", path=p, content=c) for p, c in written.items())),
-            _turn(_call("run", command="python -m pytest -q")),
-            _turn(_call("finish", summary=f"Done: {title(i)}.")),
-        ]
-    return {"name": f"worker: {title(i)}", "match": f"{title(i)} \\(#", "turns": turns}
-
-
-def script(count: int, **workers: dict[str, Any]) -> dict[str, Any]:
-    tasks = [
-        {
-            "key": f"t{i:02d}",
-            "title": title(i),
-            "spec": f"Add `textkit/m{i:02d}.py` with `value() -> int` returning {i}; test it.",
-            "acceptance": acceptance(i),
-            "files": list(files(i)),
-            "size": "S",
-        }
-        for i in range(1, count + 1)
-    ]
-    planner = {
-        "name": "planner",
-        "match": "the planner in Swarm",
-        "turns": [
-            _turn(_call("submit_plan", summary="Independent modules.", tasks=tasks)),
-            _turn(_call("finish", summary=f"Planned {count} tasks.")),
-        ],
-    }
-    judges = [judge_agent(title(i), acceptance(i), repeat=3) for i in range(1, count + 1)]
-    agents = [workers.get(f"t{i:02d}") or worker(i) for i in range(1, count + 1)]
-    return {"agents": [planner, checker_agent(), *judges, *agents]}
 
 
 def describe(tasks: list[Task]) -> list[tuple[str, str, str, int, int, int]]:
@@ -94,7 +54,7 @@ def test_a_train_tests_its_candidates_at_once_and_lands_them_in_one_fast_forward
     on its candidate (the base with every pull request ahead of it merged in) while it waits.
     Approved last to first, the deepest candidate lands all four at once: main moves by one
     commit, the one that passed, and each pull request was tested once."""
-    with seeded_stack(tmp_path, script(4)) as (stack, octo):
+    with seeded_stack(tmp_path, many_script(4)) as (stack, octo):
         base, _ = start(stack, octo, train_config(approval=True))
         goal = open_goal(octo)
 
@@ -139,7 +99,7 @@ def test_a_flake_is_rerun_and_a_real_failure_is_handed_back_without_blaming_the_
         **files(2),
         "textkit/m02.py": '"""Module m02."""\n\n\ndef value() -> int:\n    return 0\n',
     }
-    custom = script(3, t02=worker(2, broken, files(2)))
+    custom = many_script(3, t02=worker_agent(2, broken, files(2)))
     overrides = {"SWARM_GATE_POLL_SECONDS": "0.5"}
     with seeded_stack(tmp_path, custom, overrides=overrides) as (stack, octo):
         base, _ = start(stack, octo, train_config())
