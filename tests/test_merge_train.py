@@ -133,3 +133,34 @@ def _depth(octo: GitHub, sha: str, base: str) -> int:
 def _ahead(ordered: list[Task]) -> list[str]:
     """The candidates below the deepest one, deepest first: main's first-parent line."""
     return [t.candidate_sha for t in reversed(ordered[:-1])]
+
+
+def test_candidates_that_ci_never_runs_on_are_blocked_naming_the_ci_line_to_add(
+    tmp_path: Path,
+) -> None:
+    """CI runs on pull requests and on pushes to main, not on `swarm/gate/**`. The first pull
+    request's candidate is its own head (it contains main), which CI tested as a pull request:
+    it lands. The second's candidate is a new merge commit that no check ever runs on: once
+    `gate.check_timeout_minutes` pass it is blocked with the reason (no worker could fix it),
+    and the goal ends incomplete."""
+    overrides = {"SWARM_GATE_POLL_SECONDS": "0.5"}
+    config = train_config() + "  check_timeout_minutes: 0.02\n"
+    with seeded_stack(tmp_path, many_script(2), overrides=overrides, ci_branches=["main"]) as (
+        stack,
+        octo,
+    ):
+        start(stack, octo, config)
+        goal = open_goal(octo)
+        stack.settle(timeout=600)
+
+        goal_row, tasks = rows(goal)
+        assert goal_row.state == "incomplete", (goal_row.note, describe(tasks))
+        landed, blocked = sorted(tasks, key=lambda t: t.state != "done")
+        assert (landed.state, blocked.state) == ("done", "blocked"), describe(tasks)
+        assert landed.candidate_sha == landed.head_sha == landed.landed_sha == landed.tested_sha
+        assert set(ci_conclusions(octo, landed.landed_sha)) == {"success"}
+        assert "does your CI run on pushes to `swarm/gate/**`" in blocked.note, describe(tasks)
+        assert blocked.rounds == 0 and not blocked.landed_sha and not blocked.train
+        assert ci_conclusions(octo, blocked.candidate_sha) == []  # no check ever ran there
+        pull = octo.rest.pulls.get(OWNER, REPO, blocked.pr_number or 0).parsed_data
+        assert "swarm:blocked" in {label.name for label in pull.labels}

@@ -121,6 +121,7 @@ class Train:
         self.riders: dict[int, Rider] = {}
         self.reran: dict[str, dict[str, int]] = {}  # candidate → check → its failed run
         self.saved: dict[str, Any] = {}
+        self.pushed: dict[str, float] = {}  # candidate → when CI was asked to run on it
 
     async def look(self) -> None:
         """Read who is in the train and what CI says, and act on it."""
@@ -149,10 +150,33 @@ class Train:
             required = self.config.gate.required_checks
             for finished in await do.ci(self.start, self.base.branch, shas, self.reran, required):
                 await self.fold(finished)
+            await self.stalled()
         summary = train_summary(self.state)
         if summary != self.saved:
             await do.save(repo, self.me, summary)
             self.saved = summary
+
+    async def stalled(self) -> None:
+        """A candidate with no required check finished `gate.check_timeout_minutes` after it
+        was pushed or re-run: CI does not run there (most often: not on `swarm/gate/**`). Its
+        pull request is blocked, saying so; no worker can fix that."""
+        minutes = self.config.gate.check_timeout_minutes
+        now = await gate_steps.now()
+        waiting = [c for c in self.state.candidates if c.state == "testing"]
+        for candidate in [*waiting, *self.state.suspects]:
+            since = self.pushed.get(candidate.sha)
+            if since is None or now - since < minutes * 60:
+                continue
+            rider = self.riders[candidate.pr]
+            if await do.place(self.start.repo, rider.task, rider.head, "", IN_TRAIN):
+                why = (
+                    f"no required check finished on the train's candidate {candidate.sha[:12]} "
+                    f"within {minutes:g} minutes: does your CI run on pushes to `swarm/gate/**`?"
+                )
+                await outcomes.block(rider.gate_start(self.start), rider.goal_number, why)
+
+    async def _pushed(self, sha: str) -> None:
+        self.pushed[sha] = await gate_steps.now()
 
     def _head(self, pr: int) -> str:
         return next((car.head for car in self.state.cars if car.pr == pr), "")
@@ -181,13 +205,18 @@ class Train:
         start, base = self.start, self.base
         match action:
             case policy.Build(pr, _, parent, test):
-                return [await do.build(start, base, self.riders[pr], parent, test)]
+                built = await do.build(start, base, self.riders[pr], parent, test)
+                if test and isinstance(built, policy.Built):
+                    await self._pushed(built.sha)
+                return [built]
             case policy.Push(sha):
                 found = next(c for c in self.state.candidates if c.sha == sha)
                 await do.push(start, base, self.riders[found.pr], sha)
+                await self._pushed(sha)
             case policy.Rerun(sha):
                 required = self.config.gate.required_checks
                 self.reran[sha] = await do.rerun(start, base.branch, sha, required)
+                await self._pushed(sha)
                 suspect = next(c for c in self.state.suspects if c.sha == sha)
                 await do.count(start.repo, self.riders[suspect.pr].task, "ci_runs")
             case policy.Land(sha, before, prs):
