@@ -312,14 +312,21 @@ def decide(state: GateState) -> Action:
         return _hand_back(state, "judge", "the judge asked for changes", state.verdict.summary)
     if people is None:
         return AskPeople()
-    if people.hold:
-        return AwaitPeople("the `swarm:hold` label")
-    if people.changes_requested_by:
-        who = ", ".join(f"@{p}" for p in people.changes_requested_by)
-        return AwaitPeople(f"changes requested by {who}")
-    if state.rules.require_human_approval and not people.approved_by:
-        return AwaitPeople("a maintainer's approval")
+    waiting = waiting_for(people, state.rules.require_human_approval)
+    if waiting:
+        return AwaitPeople(waiting)
     return Land(state.candidate, state.base)
+
+
+def waiting_for(people: People, require_approval: bool) -> str:
+    """What people still hold a pull request back with ("" when nothing)."""
+    if people.hold:
+        return "the `swarm:hold` label"
+    if people.changes_requested_by:
+        return "changes requested by " + ", ".join(f"@{p}" for p in people.changes_requested_by)
+    if require_approval and not people.approved_by:
+        return "a maintainer's approval"
+    return ""
 
 
 def _hand_back(state: GateState, kind: HandBackKind, why: str, details: str) -> Action:

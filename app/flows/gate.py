@@ -129,11 +129,7 @@ async def _run_gate(start: GateStart, me: str) -> str:
             case policy.Judge(candidate):
                 left, why = await budget_check(start.repo, task.goal_number, config.budgets)
                 if left <= 0:
-                    state_now = TaskState.BUDGET_EXHAUSTED
-                    note = f"no budget left for the judge: {why}"
-                    await move_task(start.installation_id, start.repo, start.task, state_now,
-                                    note=note)  # fmt: skip
-                    await outcomes.tell_goal(start.repo, task.goal_number, start.task)
+                    await outcomes.budget_exhausted(start, task.goal_number, why)
                     return "budget exhausted"
                 event = await judge(
                     start, base, candidate, state.base, state.checks, config, task.goal_number,
@@ -214,10 +210,7 @@ async def _ride_train(start: GateStart, task: Task, config: RepoConfig, base: do
         left, why = await budget_check(repo, task.goal_number, config.budgets)
         if left <= 0:
             if await train_steps.place(repo, start.task, start.head, "", IN_TRAIN):
-                note = f"no budget left for the judge: {why}"
-                await move_task(start.installation_id, repo, start.task,
-                                TaskState.BUDGET_EXHAUSTED, note=note)  # fmt: skip
-                await outcomes.tell_goal(repo, task.goal_number, start.task)
+                await outcomes.budget_exhausted(start, task.goal_number, why)
             return "budget exhausted"
         candidate, merge_base = await do.judge_candidate(start, base)
         name = run_name(f"{gate_workflow_id(repo, start.pr, start.head)}:judge:{candidate[:12]}")
@@ -249,7 +242,7 @@ async def _ride_train(start: GateStart, task: Task, config: RepoConfig, base: do
             if await train_steps.place(repo, start.task, start.head, "", IN_TRAIN):
                 await outcomes.block(start, task.goal_number, "the pull request was closed")
             return "blocked: closed"
-        waiting = _waiting_for(people, config.require_human_approval)
+        waiting = policy.waiting_for(people, config.require_human_approval)
         if not waiting:
             break
         await move_task(start.installation_id, repo, start.task, TaskState.PR_OPEN,
@@ -261,13 +254,3 @@ async def _ride_train(start: GateStart, task: Task, config: RepoConfig, base: do
                     note="in the merge train, approved")  # fmt: skip
     await wake_train(repo)
     return "in the train"
-
-
-def _waiting_for(people: policy.People, require_approval: bool) -> str:
-    if people.hold:
-        return "the `swarm:hold` label"
-    if people.changes_requested_by:
-        return "changes requested by " + ", ".join(f"@{p}" for p in people.changes_requested_by)
-    if require_approval and not people.approved_by:
-        return "a maintainer's approval"
-    return ""

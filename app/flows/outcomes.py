@@ -55,6 +55,13 @@ async def hand_back(
     )  # fmt: skip
 
 
+async def budget_exhausted(start: GateStart, goal_number: int, why: str) -> None:
+    """No budget left for the judge: the task stops there, and says why."""
+    await move_task(start.installation_id, start.repo, start.task, TaskState.BUDGET_EXHAUSTED,
+                    note=f"no budget left for the judge: {why}")  # fmt: skip
+    await tell_goal(start.repo, goal_number, start.task)
+
+
 async def block(start: GateStart, goal_number: int, why: str) -> None:
     await move_task(start.installation_id, start.repo, start.task, TaskState.BLOCKED, note=why)
     await do.label_blocked(start)

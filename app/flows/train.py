@@ -94,9 +94,7 @@ async def _run_train(start: TrainStart, me: str) -> str:
                 await outcomes.block(rider.gate_start(start), rider.goal_number, config)
         await do.end(start.repo, me)
         return f"blocked: {config}"
-    base = await gate_steps.base_of(
-        gate_steps.GateStart(start.installation_id, start.repo, 0, 0, "")
-    )
+    base = await gate_steps.base_of(do.as_gate(start))
     settings = config.gate.train
     rules = policy.TrainRules(
         initial_window=settings.window, ci_budget=settings.ci_budget, batch=settings.batch
@@ -194,9 +192,9 @@ class Train:
                 if tested is not None:
                     verdict = "success" if event.passed else "failure"
                     await do.ci_result(self.start.repo, self.riders[tested.pr].task, verdict)
-            if step.state.flakes > before.flakes and isinstance(event, policy.CiFinished):
-                cleared = next(c for c in before.suspects if c.sha == event.sha)
-                await do.count(self.start.repo, self.riders[cleared.pr].task, "flakes")
+                if step.state.flakes > before.flakes:  # a suspect's re-run passed
+                    cleared = next(c for c in before.suspects if c.sha == event.sha)
+                    await do.count(self.start.repo, self.riders[cleared.pr].task, "flakes")
             for action in step.actions:
                 log.info("train %s: %s", self.me, action)
                 events.extend(await self.act(action))
@@ -275,14 +273,12 @@ def train_summary(state: policy.TrainState) -> dict[str, Any]:
             {"pr": car.pr, "position": position, "state": where, "approved": car.approved,
              "candidate": candidate.sha if candidate else ""}
         )  # fmt: skip
-    landed = len(state.landed)
     return {
         "window": state.size,
         "cars": cars,
-        "landed": landed,
+        "landed": len(state.landed),
         "landings": state.landings,
         "ci_runs": state.ci_runs,
         "flakes": state.flakes,
         "ejected": [list(e) for e in state.ejected],
-        "ci_per_landed": round(state.ci_runs / landed, 2) if landed else None,
     }

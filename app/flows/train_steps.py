@@ -178,8 +178,7 @@ async def ci(
     required = await gh_gate.required_check_names(gh, ref, branch, configured)
     finished = []
     for sha in shas:
-        seen = gate_policy.ChecksSeen(await gh_gate.checks_on(gh, ref, sha), required)
-        counted, missing = gate_policy.required_checks(seen)
+        counted, missing = await _counted(gh, ref, sha, required)
         if missing or not counted or not all(c.done for c in counted):
             continue
         again = reran.get(sha, {})
@@ -199,14 +198,21 @@ async def rerun(
     re-run check's failed run, whose successor is the one that counts."""
     gh, ref = _gh(start), RepoRef.parse(start.repo)
     required = await gh_gate.required_check_names(gh, ref, branch, configured)
-    seen = gate_policy.ChecksSeen(await gh_gate.checks_on(gh, ref, sha), required)
-    counted, _ = gate_policy.required_checks(seen)
+    counted, _ = await _counted(gh, ref, sha, required)
     reran = {}
     for check in counted:
         if check.id and not check.passed:
             await gh_gate.rerun_check(gh, ref, check.id)
             reran[check.name] = check.id
     return reran
+
+
+async def _counted(
+    gh: Any, ref: RepoRef, sha: str, required: tuple[str, ...] | None
+) -> tuple[list[gate_policy.Check], list[str]]:
+    """The checks on `sha` that count, and the required ones not reported yet."""
+    seen = gate_policy.ChecksSeen(await gh_gate.checks_on(gh, ref, sha), required)
+    return gate_policy.required_checks(seen)
 
 
 @DBOS.step(name="train.ci_result")
